@@ -37,7 +37,7 @@ var typeByName = map[string]Type{
 	"bool": Bool, "boolean": Bool,
 	"int": Int, "long": Long,
 	"real": Real, "double": Real,
-	"string": String,
+	"string":   String,
 	"datetime": DateTime, "date": DateTime,
 	"timespan": Timespan, "time": Timespan,
 	"dynamic": Dynamic,
