@@ -5,6 +5,7 @@ go 1.26.8
 require github.com/duckdb/duckdb-go/v2 v2.10506.0
 
 require (
+	github.com/alecthomas/participle/v2 v2.1.4 // indirect
 	github.com/apache/arrow-go/v18 v18.5.1 // indirect
 	github.com/duckdb/duckdb-go-bindings v0.10506.0 // indirect
 	github.com/duckdb/duckdb-go-bindings/lib/darwin-amd64 v0.10506.0 // indirect

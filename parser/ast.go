@@ -1,0 +1,222 @@
+// Package parser turns KQL text into socq's abstract syntax tree.
+//
+// It is the only importer of participle: the grammar structs in grammar.go are
+// unexported and lowered to the hand-written AST in this file, whose nodes
+// carry their source spans and print back to canonical KQL with String.
+// Errors are *Error values that render with a caret under the query text.
+package parser
+
+import (
+	"time"
+)
+
+// Span is a half-open range of byte offsets into the query text.
+type Span struct {
+	Start, End int
+}
+
+// At is embedded in every node: where in the query text it came from.
+type At struct{ Loc Span }
+
+// Span returns where the node came from.
+func (a At) Span() Span { return a.Loc }
+
+// Node is any AST node.
+type Node interface {
+	Span() Span
+	String() string
+}
+
+// Query is a parsed KQL query: one tabular pipeline.
+type Query struct {
+	At
+	Pipe *Pipeline
+}
+
+// Pipeline is a tabular source followed by operators joined with '|'.
+type Pipeline struct {
+	At
+	Source *Ident // a table name
+	Ops    []Operator
+}
+
+// Operator is one tabular operator of a pipeline.
+type Operator interface {
+	Node
+	operator()
+}
+
+// Where keeps the rows for which Pred is true ("filter" is a synonym).
+type Where struct {
+	At
+	Pred Expr
+}
+
+// Project selects, renames and computes columns, in argument order.
+type Project struct {
+	At
+	Columns []*NamedExpr
+}
+
+// Extend adds computed columns, replacing existing ones in place.
+type Extend struct {
+	At
+	Columns []*NamedExpr
+}
+
+// Take returns up to Count rows ("limit" is a synonym; Keyword keeps which).
+type Take struct {
+	At
+	Keyword string
+	Count   Expr
+}
+
+// Count returns the number of input rows as one row with column Count.
+type Count struct {
+	At
+}
+
+// MvExpand expands dynamic arrays or bags into one row per element.
+type MvExpand struct {
+	At
+	Kind      string // "", "bag" or "array" (kind= or bagexpansion=)
+	KindParam string // "kind" or "bagexpansion", as written
+	ItemIndex *Ident // with_itemindex=Name, or nil
+	Items     []*MvExpandItem
+	Limit     Expr // nil when absent
+}
+
+// MvExpandItem is one expanded column or expression.
+type MvExpandItem struct {
+	At
+	Name   *Ident // Name = expr, or nil
+	Expr   Expr
+	ToType *Ident // to typeof(T), or nil
+}
+
+func (*Where) operator()    {}
+func (*Project) operator()  {}
+func (*Extend) operator()   {}
+func (*Take) operator()     {}
+func (*Count) operator()    {}
+func (*MvExpand) operator() {}
+
+// NamedExpr is "Name = Expr" or a bare Expr in a column list.
+type NamedExpr struct {
+	At
+	Name *Ident // nil when no name was given
+	Expr Expr
+}
+
+// Expr is a scalar expression.
+type Expr interface {
+	Node
+	expr()
+}
+
+// Ident is a name: a column, a table or a function. Quoted records whether
+// it was written as ['name'] (needed when the name is not a plain identifier).
+type Ident struct {
+	At
+	Name string
+}
+
+// LiteralKind says which type a Literal has.
+type LiteralKind int
+
+const (
+	StringLit LiteralKind = iota
+	LongLit
+	IntLit
+	RealLit
+	BoolLit
+	DateTimeLit
+	TimespanLit
+	DynamicLit
+)
+
+var literalKindNames = [...]string{"string", "long", "int", "real", "bool", "datetime", "timespan", "dynamic"}
+
+func (k LiteralKind) String() string { return literalKindNames[k] }
+
+// Literal is a constant. Exactly one value field is meaningful, chosen by
+// Kind; Null marks a typed null such as int(null) or datetime(null).
+type Literal struct {
+	At
+	Kind     LiteralKind
+	Null     bool
+	Str      string        // StringLit; DynamicLit holds compact JSON text
+	Int      int64         // LongLit, IntLit
+	Real     float64       // RealLit
+	Bool     bool          // BoolLit
+	Time     time.Time     // DateTimeLit, UTC
+	Duration time.Duration // TimespanLit
+}
+
+// Binary is a binary operator: arithmetic, comparison, string operators, and/or.
+type Binary struct {
+	At
+	Op          string
+	Left, Right Expr
+}
+
+// Unary is a prefix '-' or '+'.
+type Unary struct {
+	At
+	Op string
+	X  Expr
+}
+
+// In is "X in (List)" and its variants in, !in, in~, !in~.
+type In struct {
+	At
+	Op   string
+	X    Expr
+	List []Expr
+}
+
+// Between is "X between (Low .. High)" or "!between".
+type Between struct {
+	At
+	Not       bool
+	X         Expr
+	Low, High Expr
+}
+
+// Call is a function call: name(args...).
+type Call struct {
+	At
+	Func *Ident
+	Args []Expr
+}
+
+// Member is dynamic property access: X.Name.
+type Member struct {
+	At
+	X    Expr
+	Name *Ident
+}
+
+// Index is dynamic element or property access: X[Index].
+type Index struct {
+	At
+	X     Expr
+	Index Expr
+}
+
+// Paren is a parenthesised expression, kept so that printing is faithful.
+type Paren struct {
+	At
+	X Expr
+}
+
+func (*Ident) expr()   {}
+func (*Literal) expr() {}
+func (*Binary) expr()  {}
+func (*Unary) expr()   {}
+func (*In) expr()      {}
+func (*Between) expr() {}
+func (*Call) expr()    {}
+func (*Member) expr()  {}
+func (*Index) expr()   {}
+func (*Paren) expr()   {}

@@ -1,0 +1,271 @@
+package parser
+
+import (
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// The participle grammar. These structs never leave the package: lower.go
+// turns them into the AST. Each struct mirrors one production; precedence is
+// encoded by nesting (or → and → comparison → additive → multiplicative →
+// unary → postfix → primary), as in the Kusto grammar.
+
+var kqlLexer = lexer.MustSimple([]lexer.SimpleRule{
+	{Name: "Comment", Pattern: `//[^\n]*`},
+	{Name: "Whitespace", Pattern: `[ \t\r\n]+`},
+	// datetime(...), timespan(...) and friends hold raw text that is not
+	// made of KQL tokens (2024-01-01 10:00), so the lexer takes them whole.
+	{Name: "TypedLit", Pattern: `\b(datetime|date|timespan|time)\([^()]*\)`},
+	{Name: "MultiString", Pattern: "[hH]?```[^`]*```|[hH]?~~~(?:[^~]|~[^~]|~~[^~])*~~~"},
+	{Name: "String", Pattern: `[hH]?@"(?:[^"]|"")*"|[hH]?@'(?:[^']|'')*'|[hH]?"(?:\\.|[^"\\\n])*"|[hH]?'(?:\\.|[^'\\\n])*'`},
+	{Name: "Timespan", Pattern: `(?:\d+(?:\.\d+)?|\.\d+)(?:days|day|d|hours|hour|hrs|hr|h|minutes|minute|min|m|seconds|second|sec|s|milliseconds|millisecond|millisec|millis|milli|ms|microseconds|microsecond|microsec|micros|micro|nanoseconds|nanosecond|nanosec|nanos|nano|ticks|tick)\b`},
+	// \b keeps "5th_Percentile" (a valid identifier) from lexing as 5 + th_Percentile.
+	{Name: "Number", Pattern: `(?:0[xX][0-9a-fA-F]+|(?:\d+\.\d+|\.\d+|\d+)(?:[eE][+-]?\d+)?)\b`},
+	{Name: "NegWord", Pattern: `![A-Za-z_]+~?`},
+	{Name: "DashWord", Pattern: `\b(?:mv-expand|mv-apply|project-away|project-keep|project-rename|project-reorder|project-smart|make-series|top-nested|top-hitters|parse-where|parse-kv)\b`},
+	{Name: "Ident", Pattern: `(?:[A-Za-z_$]|\d+[A-Za-z_])[A-Za-z0-9_]*~?`},
+	{Name: "Punct", Pattern: `==|!=|<=|>=|=~|!~|<>|\.\.|[-+*/%<>=(),.\[\]{}|:;!]`},
+})
+
+var grammar = participle.MustBuild[gQuery](
+	participle.Lexer(kqlLexer),
+	participle.Elide("Comment", "Whitespace"),
+	participle.UseLookahead(64),
+)
+
+type gQuery struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Pipe   *gPipeline `parser:"@@ \";\"?"`
+}
+
+type gPipeline struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Source *gIdent      `parser:"@@"`
+	Ops    []*gOperator `parser:"( \"|\" @@ )*"`
+}
+
+type gOperator struct {
+	Pos      lexer.Position
+	EndPos   lexer.Position
+	Where    *gWhere    `parser:"  @@"`
+	Project  *gProject  `parser:"| @@"`
+	Extend   *gExtend   `parser:"| @@"`
+	Take     *gTake     `parser:"| @@"`
+	Count    *gCount    `parser:"| @@"`
+	MvExpand *gMvExpand `parser:"| @@"`
+	Other    *gOther    `parser:"| @@"`
+}
+
+type gWhere struct {
+	Keyword string `parser:"@(\"where\" | \"filter\")"`
+	Pred    *gExpr `parser:"@@"`
+}
+
+type gProject struct {
+	Keyword string        `parser:"@\"project\""`
+	Columns []*gNamedExpr `parser:"@@ ( \",\" @@ )*"`
+}
+
+type gExtend struct {
+	Keyword string        `parser:"@\"extend\""`
+	Columns []*gNamedExpr `parser:"@@ ( \",\" @@ )*"`
+}
+
+type gTake struct {
+	Keyword string `parser:"@(\"take\" | \"limit\")"`
+	Count   *gExpr `parser:"@@"`
+}
+
+type gCount struct {
+	Keyword string `parser:"@\"count\""`
+}
+
+type gMvExpand struct {
+	Keyword   string           `parser:"@(\"mv-expand\" | \"mvexpand\")"`
+	KindParam string           `parser:"( @(\"kind\" | \"bagexpansion\") \"=\""`
+	Kind      string           `parser:"  @(\"bag\" | \"array\") )?"`
+	ItemIndex *gIdent          `parser:"( \"with_itemindex\" \"=\" @@ )?"`
+	Items     []*gMvExpandItem `parser:"@@ ( \",\" @@ )*"`
+	Limit     *gExpr           `parser:"( \"limit\" @@ )?"`
+}
+
+type gMvExpandItem struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Name   *gIdent `parser:"( @@ \"=\" )?"`
+	Expr   *gExpr  `parser:"@@"`
+	ToType *gIdent `parser:"( \"to\" \"typeof\" \"(\" @@ \")\" )?"`
+}
+
+// gOther is any operator this grammar does not know: its name is kept so
+// lowering can say precisely what is unsupported, and its tokens are skipped.
+type gOther struct {
+	Pos  lexer.Position
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\") @(Ident | DashWord)"`
+	Rest []string `parser:"@(~\"|\")*"`
+}
+
+type gNamedExpr struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Name   *gIdent `parser:"( @@ \"=\" )?"`
+	Expr   *gExpr  `parser:"@@"`
+}
+
+// gIdent is a name: plain, or quoted as ['name'] / ["name"].
+type gIdent struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Plain  string `parser:"  @Ident"`
+	Quoted string `parser:"| \"[\" @String \"]\""`
+}
+
+type gExpr struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *gAnd   `parser:"@@"`
+	Rest   []*gAnd `parser:"( 'or' @@ )*"`
+}
+
+type gAnd struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *gEquality   `parser:"@@"`
+	Rest   []*gEquality `parser:"( 'and' @@ )*"`
+}
+
+// gEquality holds the non-associative equality-level operators: ==, !=,
+// the in family and between. They bind looser than <, > and arithmetic.
+type gEquality struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Left    *gRelational `parser:"@@"`
+	In      *gInTail     `parser:"( @@"`
+	Between *gBetween    `parser:"| @@"`
+	Op      string       `parser:"| @('==' | '!=' | '<>')"`
+	Right   *gRelational `parser:"  @@ )?"`
+}
+
+type gInTail struct {
+	Op   string   `parser:"@('in' | 'in~' | '!in' | '!in~' | 'has_any' | 'has_all')"`
+	List []*gExpr `parser:"'(' @@ ( ',' @@ )* ')'"`
+}
+
+type gBetween struct {
+	Op   string `parser:"@('between' | '!between')"`
+	Low  *gExpr `parser:"'(' @@"`
+	High *gExpr `parser:"'..' @@ ')'"`
+}
+
+type gRelational struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *gAdd  `parser:"@@"`
+	Op     string `parser:"( @('<=' | '>=' | '<' | '>')"`
+	Right  *gAdd  `parser:"  @@ )?"`
+}
+
+type gAdd struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *gMul     `parser:"@@"`
+	Rest   []*gAddOp `parser:"@@*"`
+}
+
+type gAddOp struct {
+	Op    string `parser:"@('+' | '-')"`
+	Right *gMul  `parser:"@@"`
+}
+
+type gMul struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *gStringOp `parser:"@@"`
+	Rest   []*gMulOp  `parser:"@@*"`
+}
+
+type gMulOp struct {
+	Op    string     `parser:"@('*' | '/' | '%')"`
+	Right *gStringOp `parser:"@@"`
+}
+
+// gStringOp: in the Kusto grammar the string operators (=~, has, contains,
+// startswith, ...) bind tighter than arithmetic: a + b has "x" is a + (b has "x").
+type gStringOp struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Left   *gUnary       `parser:"@@"`
+	Rest   []*gStrOpTail `parser:"@@*"`
+}
+
+type gStrOpTail struct {
+	Op    string  `parser:"@('=~' | '!~' | '!has' | '!has_cs' | '!hasprefix' | '!hasprefix_cs' | '!hassuffix' | '!hassuffix_cs' | '!contains' | '!contains_cs' | '!startswith' | '!startswith_cs' | '!endswith' | '!endswith_cs' | 'has' | 'has_cs' | 'hasprefix' | 'hasprefix_cs' | 'hassuffix' | 'hassuffix_cs' | 'contains' | 'contains_cs' | 'startswith' | 'startswith_cs' | 'endswith' | 'endswith_cs')"`
+	Right *gUnary `parser:"@@"`
+}
+
+type gUnary struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Op      string    `parser:"@(\"-\" | \"+\")?"`
+	Postfix *gPostfix `parser:"@@"`
+}
+
+type gPostfix struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Primary *gPrimary  `parser:"@@"`
+	Access  []*gAccess `parser:"@@*"`
+}
+
+type gAccess struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Member *gIdent `parser:"  \".\" @@"`
+	Index  *gExpr  `parser:"| \"[\" @@ \"]\""`
+}
+
+type gPrimary struct {
+	Pos      lexer.Position
+	EndPos   lexer.Position
+	TypedLit string    `parser:"  @TypedLit"`
+	Dynamic  *gDynamic `parser:"| \"dynamic\" \"(\" @@ \")\""`
+	String   []string  `parser:"| @(String | MultiString)+"`
+	Timespan string    `parser:"| @Timespan"`
+	Number   string    `parser:"| @Number"`
+	Bool     string    `parser:"| @(\"true\" | \"false\")"`
+	Call     *gCall    `parser:"| @@"`
+	Ident    *gIdent   `parser:"| @@"`
+	Paren    *gExpr    `parser:"| \"(\" @@ \")\""`
+}
+
+type gCall struct {
+	Func *gIdent     `parser:"@@ \"(\""`
+	Args []*gCallArg `parser:"( @@ ( \",\" @@ )* )? \")\""`
+}
+
+type gCallArg struct {
+	Star bool   `parser:"  @\"*\""`
+	Expr *gExpr `parser:"| @@"`
+}
+
+// gDynamic is the JSON-like value inside dynamic(...).
+type gDynamic struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Null   bool            `parser:"  @\"null\""`
+	Bool   string          `parser:"| @(\"true\" | \"false\")"`
+	Neg    string          `parser:"| @\"-\"?"`
+	Number string          `parser:"  @Number"`
+	String string          `parser:"| @String"`
+	Array  []*gDynamic     `parser:"| \"[\" ( @@ ( \",\" @@ )* )? \"]\""`
+	IsObj  bool            `parser:"| @\"{\""`
+	Fields []*gDynamicPair `parser:"  ( @@ ( \",\" @@ )* )? \"}\""`
+	Time   string          `parser:"| @TypedLit"`
+}
+
+type gDynamicPair struct {
+	Key   string    `parser:"@String \":\""`
+	Value *gDynamic `parser:"@@"`
+}

@@ -1,0 +1,426 @@
+package parser
+
+import (
+	"strings"
+
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Lowering: grammar structs → AST. Literal text is decoded here (literal.go),
+// so the AST holds values, not source spellings.
+
+func span(pos, end lexer.Position) Span { return Span{pos.Offset, end.Offset} }
+
+// reserved words print bracket-quoted when used as names.
+var reserved = map[string]bool{
+	"and": true, "or": true, "in": true, "between": true, "true": true, "false": true,
+	"has": true, "contains": true, "startswith": true, "endswith": true, "to": true,
+	"limit": true, "by": true, "with": true, "dynamic": true, "null": true, "typeof": true,
+	"has_cs": true, "contains_cs": true, "startswith_cs": true, "endswith_cs": true,
+	"hasprefix": true, "hassuffix": true, "hasprefix_cs": true, "hassuffix_cs": true,
+	"has_any": true, "has_all": true, "kind": true, "bagexpansion": true, "with_itemindex": true,
+}
+
+// kqlOperators are tabular operators of the Kusto language that socq does not
+// (yet) translate, so that they are reported as unsupported, not unknown.
+var kqlOperators = map[string]bool{
+	"as": true, "consume": true, "distinct": true, "evaluate": true, "facet": true,
+	"find": true, "fork": true, "getschema": true, "invoke": true, "join": true,
+	"lookup": true, "make-series": true, "mv-apply": true, "order": true, "parse": true,
+	"parse-where": true, "parse-kv": true, "partition": true, "print": true,
+	"project-away": true, "project-keep": true, "project-rename": true,
+	"project-reorder": true, "project-smart": true, "range": true, "reduce": true,
+	"render": true, "sample": true, "sample-distinct": true, "scan": true, "search": true,
+	"serialize": true, "sort": true, "summarize": true, "top": true, "top-hitters": true,
+	"top-nested": true, "union": true, "externaldata": true, "datatable": true,
+}
+
+func lowerQuery(g *gQuery) (*Query, error) {
+	pipe, err := lowerPipeline(g.Pipe)
+	if err != nil {
+		return nil, err
+	}
+	return &Query{At: At{span(g.Pos, g.EndPos)}, Pipe: pipe}, nil
+}
+
+func lowerPipeline(g *gPipeline) (*Pipeline, error) {
+	src, err := lowerIdent(g.Source)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pipeline{At: At{span(g.Pos, g.EndPos)}, Source: src}
+	for _, gop := range g.Ops {
+		op, err := lowerOperator(gop)
+		if err != nil {
+			return nil, err
+		}
+		p.Ops = append(p.Ops, op)
+	}
+	return p, nil
+}
+
+func lowerOperator(g *gOperator) (Operator, error) {
+	sp := span(g.Pos, g.EndPos)
+	switch {
+	case g.Where != nil:
+		pred, err := lowerExpr(g.Where.Pred)
+		if err != nil {
+			return nil, err
+		}
+		return &Where{At: At{sp}, Pred: pred}, nil
+	case g.Project != nil:
+		cols, err := lowerNamedExprs(g.Project.Columns)
+		if err != nil {
+			return nil, err
+		}
+		return &Project{At: At{sp}, Columns: cols}, nil
+	case g.Extend != nil:
+		cols, err := lowerNamedExprs(g.Extend.Columns)
+		if err != nil {
+			return nil, err
+		}
+		return &Extend{At: At{sp}, Columns: cols}, nil
+	case g.Take != nil:
+		n, err := lowerExpr(g.Take.Count)
+		if err != nil {
+			return nil, err
+		}
+		return &Take{At: At{sp}, Keyword: g.Take.Keyword, Count: n}, nil
+	case g.Count != nil:
+		return &Count{At: At{sp}}, nil
+	case g.MvExpand != nil:
+		return lowerMvExpand(sp, g.MvExpand)
+	}
+	return nil, unsupportedOperator(g.Other)
+}
+
+func unsupportedOperator(g *gOther) *Error {
+	sp := Span{g.Pos.Offset, g.Pos.Offset + len(g.Name)}
+	switch {
+	case kqlOperators[g.Name]:
+		return Errorf(sp, "the '%s' operator is not supported by socq yet", g.Name).
+			WithHint("supported operators: where, project, extend, mv-expand, take, limit, count")
+	case kqlOperators[strings.ToLower(g.Name)] || isSupportedOperator(strings.ToLower(g.Name)):
+		return Errorf(sp, "unknown operator '%s'", g.Name).
+			WithHint("KQL operators are lower case: '%s'", strings.ToLower(g.Name))
+	}
+	return Errorf(sp, "unknown operator '%s'", g.Name).
+		WithHint("supported operators: where, project, extend, mv-expand, take, limit, count")
+}
+
+func isSupportedOperator(name string) bool {
+	switch name {
+	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand":
+		return true
+	}
+	return false
+}
+
+func lowerMvExpand(sp Span, g *gMvExpand) (*MvExpand, error) {
+	m := &MvExpand{At: At{sp}, Kind: g.Kind, KindParam: g.KindParam}
+	if g.ItemIndex != nil {
+		id, err := lowerIdent(g.ItemIndex)
+		if err != nil {
+			return nil, err
+		}
+		m.ItemIndex = id
+	}
+	for _, gi := range g.Items {
+		it := &MvExpandItem{At: At{span(gi.Pos, gi.EndPos)}}
+		var err error
+		if gi.Name != nil {
+			if it.Name, err = lowerIdent(gi.Name); err != nil {
+				return nil, err
+			}
+		}
+		if it.Expr, err = lowerExpr(gi.Expr); err != nil {
+			return nil, err
+		}
+		if gi.ToType != nil {
+			if it.ToType, err = lowerIdent(gi.ToType); err != nil {
+				return nil, err
+			}
+		}
+		m.Items = append(m.Items, it)
+	}
+	if g.Limit != nil {
+		lim, err := lowerExpr(g.Limit)
+		if err != nil {
+			return nil, err
+		}
+		m.Limit = lim
+	}
+	return m, nil
+}
+
+func lowerNamedExprs(gs []*gNamedExpr) ([]*NamedExpr, error) {
+	out := make([]*NamedExpr, 0, len(gs))
+	for _, g := range gs {
+		n := &NamedExpr{At: At{span(g.Pos, g.EndPos)}}
+		var err error
+		if g.Name != nil {
+			if n.Name, err = lowerIdent(g.Name); err != nil {
+				return nil, err
+			}
+		}
+		if n.Expr, err = lowerExpr(g.Expr); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func lowerIdent(g *gIdent) (*Ident, error) {
+	sp := span(g.Pos, g.EndPos)
+	if g.Quoted == "" {
+		return &Ident{At: At{sp}, Name: g.Plain}, nil
+	}
+	name, err := decodeString(g.Quoted)
+	if err != nil {
+		return nil, Errorf(sp, "%v", err)
+	}
+	if name == "" {
+		return nil, Errorf(sp, "a name cannot be empty")
+	}
+	return &Ident{At: At{sp}, Name: name}, nil
+}
+
+func lowerExpr(g *gExpr) (Expr, error) {
+	left, err := lowerAnd(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Rest {
+		right, err := lowerAnd(r)
+		if err != nil {
+			return nil, err
+		}
+		left = binary("or", left, right)
+	}
+	return left, nil
+}
+
+func lowerAnd(g *gAnd) (Expr, error) {
+	left, err := lowerEquality(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Rest {
+		right, err := lowerEquality(r)
+		if err != nil {
+			return nil, err
+		}
+		left = binary("and", left, right)
+	}
+	return left, nil
+}
+
+func binary(op string, left, right Expr) *Binary {
+	return &Binary{At: At{Span{left.Span().Start, right.Span().End}}, Op: op, Left: left, Right: right}
+}
+
+func lowerEquality(g *gEquality) (Expr, error) {
+	left, err := lowerRelational(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	sp := span(g.Pos, g.EndPos)
+	switch {
+	case g.In != nil:
+		list := make([]Expr, 0, len(g.In.List))
+		for _, ge := range g.In.List {
+			e, err := lowerExpr(ge)
+			if err != nil {
+				return nil, err
+			}
+			list = append(list, e)
+		}
+		return &In{At: At{sp}, Op: g.In.Op, X: left, List: list}, nil
+	case g.Between != nil:
+		lo, err := lowerExpr(g.Between.Low)
+		if err != nil {
+			return nil, err
+		}
+		hi, err := lowerExpr(g.Between.High)
+		if err != nil {
+			return nil, err
+		}
+		return &Between{At: At{sp}, Not: g.Between.Op == "!between", X: left, Low: lo, High: hi}, nil
+	case g.Op != "":
+		right, err := lowerRelational(g.Right)
+		if err != nil {
+			return nil, err
+		}
+		op := g.Op
+		if op == "<>" {
+			op = "!="
+		}
+		return binary(op, left, right), nil
+	}
+	return left, nil
+}
+
+func lowerRelational(g *gRelational) (Expr, error) {
+	left, err := lowerAdd(g.Left)
+	if err != nil || g.Op == "" {
+		return left, err
+	}
+	right, err := lowerAdd(g.Right)
+	if err != nil {
+		return nil, err
+	}
+	return binary(g.Op, left, right), nil
+}
+
+func lowerAdd(g *gAdd) (Expr, error) {
+	left, err := lowerMul(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Rest {
+		right, err := lowerMul(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		left = binary(r.Op, left, right)
+	}
+	return left, nil
+}
+
+func lowerMul(g *gMul) (Expr, error) {
+	left, err := lowerStringOp(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Rest {
+		right, err := lowerStringOp(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		left = binary(r.Op, left, right)
+	}
+	return left, nil
+}
+
+func lowerStringOp(g *gStringOp) (Expr, error) {
+	left, err := lowerUnary(g.Left)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range g.Rest {
+		right, err := lowerUnary(r.Right)
+		if err != nil {
+			return nil, err
+		}
+		left = binary(r.Op, left, right)
+	}
+	return left, nil
+}
+
+func lowerUnary(g *gUnary) (Expr, error) {
+	x, err := lowerPostfix(g.Postfix)
+	if err != nil {
+		return nil, err
+	}
+	if g.Op == "" {
+		return x, nil
+	}
+	return &Unary{At: At{span(g.Pos, g.EndPos)}, Op: g.Op, X: x}, nil
+}
+
+func lowerPostfix(g *gPostfix) (Expr, error) {
+	x, err := lowerPrimary(g.Primary)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range g.Access {
+		sp := Span{x.Span().Start, a.EndPos.Offset}
+		if a.Member != nil {
+			name, err := lowerIdent(a.Member)
+			if err != nil {
+				return nil, err
+			}
+			x = &Member{At: At{sp}, X: x, Name: name}
+			continue
+		}
+		idx, err := lowerExpr(a.Index)
+		if err != nil {
+			return nil, err
+		}
+		x = &Index{At: At{sp}, X: x, Index: idx}
+	}
+	return x, nil
+}
+
+func lowerPrimary(g *gPrimary) (Expr, error) {
+	sp := span(g.Pos, g.EndPos)
+	switch {
+	case g.TypedLit != "":
+		return parseTypedLiteral(sp, g.TypedLit)
+	case g.Dynamic != nil:
+		text, err := dynamicJSON(g.Dynamic)
+		if err != nil {
+			return nil, err
+		}
+		if text == "null" {
+			return &Literal{At: At{sp}, Kind: DynamicLit, Null: true}, nil
+		}
+		return &Literal{At: At{sp}, Kind: DynamicLit, Str: text}, nil
+	case len(g.String) > 0:
+		var b strings.Builder
+		for _, raw := range g.String {
+			s, err := decodeString(raw)
+			if err != nil {
+				return nil, Errorf(sp, "%v", err)
+			}
+			b.WriteString(s)
+		}
+		return &Literal{At: At{sp}, Kind: StringLit, Str: b.String()}, nil
+	case g.Timespan != "":
+		d, err := parseTimespanToken(g.Timespan)
+		if err != nil {
+			return nil, Errorf(sp, "%v", err)
+		}
+		return &Literal{At: At{sp}, Kind: TimespanLit, Duration: d}, nil
+	case g.Number != "":
+		return parseNumber(sp, g.Number)
+	case g.Bool != "":
+		return &Literal{At: At{sp}, Kind: BoolLit, Bool: g.Bool == "true"}, nil
+	case g.Call != nil:
+		return lowerCall(sp, g.Call)
+	case g.Ident != nil:
+		return lowerIdent(g.Ident)
+	case g.Paren != nil:
+		x, err := lowerExpr(g.Paren)
+		if err != nil {
+			return nil, err
+		}
+		return &Paren{At: At{sp}, X: x}, nil
+	}
+	return nil, Errorf(sp, "empty expression")
+}
+
+func lowerCall(sp Span, g *gCall) (Expr, error) {
+	fn, err := lowerIdent(g.Func)
+	if err != nil {
+		return nil, err
+	}
+	if kind, ok := literalFuncs[fn.Name]; ok && len(g.Args) == 1 && g.Args[0].Expr != nil {
+		if lit, ok, err := typedScalarLiteral(sp, kind, g.Args[0].Expr); ok || err != nil {
+			return lit, err
+		}
+	}
+	c := &Call{At: At{sp}, Func: fn}
+	for _, a := range g.Args {
+		if a.Star {
+			return nil, Errorf(sp, "'*' as an argument of %s() is not supported", fn.Name)
+		}
+		e, err := lowerExpr(a.Expr)
+		if err != nil {
+			return nil, err
+		}
+		c.Args = append(c.Args, e)
+	}
+	return c, nil
+}

@@ -1,0 +1,73 @@
+package parser
+
+import (
+	"errors"
+	"strings"
+
+	"unicode/utf8"
+
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Parse parses a KQL query. Errors are *Error.
+func Parse(text string) (*Query, error) {
+	if i := strings.IndexByte(text, 0); i >= 0 {
+		return nil, Errorf(Span{i, i + 1}, "the query contains a NUL character")
+	}
+	g, err := grammar.ParseString("", text)
+	if err != nil {
+		return nil, participleError(text, err)
+	}
+	return lowerQuery(g)
+}
+
+// participleError turns participle's error into an *Error at the right place.
+func participleError(text string, err error) *Error {
+	var perr participle.Error
+	if !errors.As(err, &perr) {
+		return Errorf(Span{0, len(text)}, "%v", err)
+	}
+	pos := perr.Position().Offset
+	end := pos + 1
+	// Underline the whole offending token, not just its first byte.
+	for end < len(text) && !strings.ContainsRune(" \t\r\n|(),", rune(text[end])) && isWordByte(text[pos]) == isWordByte(text[end]) {
+		end++
+	}
+	if pos >= len(text) {
+		return Errorf(Span{len(text), len(text)}, "unexpected end of query")
+	}
+	msg := perr.Message()
+	var le *lexer.Error
+	if errors.As(err, &le) {
+		if c := text[pos]; c == '"' || c == '\'' {
+			end = len(text)
+			if nl := strings.IndexByte(text[pos:], '\n'); nl >= 0 {
+				end = pos + nl
+			}
+			return Errorf(Span{pos, end}, "unterminated string literal")
+		}
+		r, size := utf8.DecodeRuneInString(text[pos:])
+		return Errorf(Span{pos, pos + size}, "unexpected character %q", r)
+	}
+	var ue *participle.UnexpectedTokenError
+	if errors.As(err, &ue) {
+		end = pos + max(len(ue.Unexpected.Value), 1)
+		msg = "unexpected " + describeToken(ue.Unexpected.Value)
+		if ue.Expect != "" {
+			msg += "; expected " + ue.Expect
+		}
+	}
+	return Errorf(Span{pos, end}, "%s", msg)
+}
+
+func describeToken(v string) string {
+	if v == "" {
+		return "end of query"
+	}
+	return "'" + v + "'"
+}
+
+func isWordByte(c byte) bool {
+	return c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}

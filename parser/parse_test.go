@@ -1,0 +1,109 @@
+package parser
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// roundTripCases parse, print back, and parse again to the same tree.
+var roundTripCases = []string{
+	`SecurityIncident`,
+	`SecurityIncident | where array_length(Tasks) > 0`,
+	`SecurityIncident | where Title has "phish" and Severity == 'High' or not(isempty(Description))`,
+	`SecurityIncident | project IncidentNumber, Title, Owner.assignedTo, T = Tasks[0].title, A = AdditionalData["alertsCount"]`,
+	`SecurityIncident | mv-expand Tasks | project Task = tostring(Tasks.title)`,
+	`SecurityIncident | mv-expand kind=array with_itemindex=i T = Tasks to typeof(string), Labels limit 5`,
+	`SecurityIncident | mv-expand bagexpansion=bag Owner`,
+	`SecurityIncident | take 10 | limit 5 | count`,
+	`SecurityIncident | where TimeGenerated between (datetime(2024-01-01) .. 1d) and IncidentNumber !between (1 .. 5)`,
+	`SecurityIncident | where Severity in ("High", "Medium") and Status !in ('Closed') and Title in~ ("a") and Title !in~ ("b")`,
+	`SecurityIncident | where Title !has "x" and Title contains_cs "Y" and Title !contains "z" and Title startswith "a" and Title endswith "b" and Title =~ "c" and Title !~ "d" and Title != "e"`,
+	`SecurityIncident | extend x = 1 + 2 * 3 - (4 / 5) % 6, y = -IncidentNumber, z = 1.5, w = 1e3, v = int(7), u = long(-3), r = real(-inf), b = true, d = dynamic({"a": [1, "x", null, true]}), e = dynamic(null)`,
+	`SecurityIncident | extend t = 1d + 2h + 30m + 10s + 100ms + 1.5h, n = datetime(null), ts = time(1.02:03:04), m = timespan(-1d)`,
+	`SecurityIncident | project ['my col'] = Title, ["x y"] = 1, Owner.['odd key']`,
+	`SecurityIncident | extend p = a + b has "x", q = 1 < 2 == true, ['5th_Percentile'] = 5th_Percentile`,
+	`SecurityIncident | where Title == @"C:\path" and Title == "tab\there" and Title == 'it''s'`,
+}
+
+func TestRoundTrip(t *testing.T) {
+	for _, text := range roundTripCases {
+		q1, err := Parse(text)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", text, err)
+			continue
+		}
+		printed := q1.String()
+		q2, err := Parse(printed)
+		if err != nil {
+			t.Errorf("reparse of %q printed as\n%s\nfailed: %v", text, printed, err)
+			continue
+		}
+		if !reflect.DeepEqual(stripSpans(q1), stripSpans(q2)) {
+			t.Errorf("round trip changed the tree:\n in: %s\nout: %s", text, printed)
+		}
+		if again := q2.String(); again != printed {
+			t.Errorf("printing is not stable:\n%s\n%s", printed, again)
+		}
+	}
+}
+
+// stripSpans zeroes every Span in the tree so trees can be compared by shape.
+func stripSpans(v any) any {
+	stripValue(reflect.ValueOf(v))
+	return v
+}
+
+func stripValue(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			stripValue(v.Elem())
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			f := v.Field(i)
+			if f.Type() == reflect.TypeOf(Span{}) {
+				f.Set(reflect.Zero(f.Type()))
+				continue
+			}
+			stripValue(f)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			stripValue(v.Index(i))
+		}
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		query, msg, caret string
+	}{
+		{`SecurityIncident | summarize count() by Status`, "the 'summarize' operator is not supported", "summarize"},
+		{`SecurityIncident | frobnicate`, "unknown operator 'frobnicate'", "frobnicate"},
+		{`SecurityIncident | WHERE x`, "unknown operator 'WHERE'", "WHERE"},
+		{`SecurityIncident | where`, "unexpected end of query", ""},
+		{`SecurityIncident | where Title == "abc`, "unterminated string literal", `"abc`},
+		{`SecurityIncident | where Title == "a\qb"`, `unknown escape sequence '\q'`, `"a\qb"`},
+		{`SecurityIncident | where x == datetime(yesterday)`, `cannot parse "yesterday" as a datetime`, `datetime(yesterday)`},
+		{"SecurityIncident | where Title == \"a\x00\"", "NUL", "\x00"},
+		{`SecurityIncident | where Title !frob "x"`, "unexpected '!frob'", "!frob"},
+		{`SecurityIncident | where a = 1`, "unexpected '='", "="},
+		{`SecurityIncident | project-away Title`, "the 'project-away' operator is not supported", "project-away"},
+	}
+	for _, c := range cases {
+		_, err := Parse(c.query)
+		perr, ok := err.(*Error)
+		if !ok {
+			t.Errorf("Parse(%q) = %v, want *Error", c.query, err)
+			continue
+		}
+		if !strings.Contains(perr.Msg, c.msg) {
+			t.Errorf("Parse(%q) message %q, want it to contain %q", c.query, perr.Msg, c.msg)
+		}
+		if got := c.query[perr.Span.Start:perr.Span.End]; c.caret != "" && got != c.caret {
+			t.Errorf("Parse(%q) points at %q, want %q", c.query, got, c.caret)
+		}
+	}
+}

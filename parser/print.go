@@ -1,0 +1,217 @@
+package parser
+
+import (
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// String methods print nodes back as canonical KQL: parsing the output gives
+// the same tree (spans aside).
+
+func (q *Query) String() string { return q.Pipe.String() }
+
+func (p *Pipeline) String() string {
+	var b strings.Builder
+	b.WriteString(p.Source.String())
+	for _, op := range p.Ops {
+		b.WriteString("\n| ")
+		b.WriteString(op.String())
+	}
+	return b.String()
+}
+
+func (w *Where) String() string { return "where " + w.Pred.String() }
+
+func (p *Project) String() string { return "project " + joinNamed(p.Columns) }
+
+func (e *Extend) String() string { return "extend " + joinNamed(e.Columns) }
+
+func (t *Take) String() string { return t.Keyword + " " + t.Count.String() }
+
+func (*Count) String() string { return "count" }
+
+func (m *MvExpand) String() string {
+	var b strings.Builder
+	b.WriteString("mv-expand ")
+	if m.Kind != "" {
+		b.WriteString(m.KindParam + "=" + m.Kind + " ")
+	}
+	if m.ItemIndex != nil {
+		b.WriteString("with_itemindex=" + m.ItemIndex.String() + " ")
+	}
+	for i, it := range m.Items {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(it.String())
+	}
+	if m.Limit != nil {
+		b.WriteString(" limit " + m.Limit.String())
+	}
+	return b.String()
+}
+
+func (it *MvExpandItem) String() string {
+	s := it.Expr.String()
+	if it.Name != nil {
+		s = it.Name.String() + " = " + s
+	}
+	if it.ToType != nil {
+		s += " to typeof(" + it.ToType.Name + ")"
+	}
+	return s
+}
+
+func (n *NamedExpr) String() string {
+	if n.Name == nil {
+		return n.Expr.String()
+	}
+	return n.Name.String() + " = " + n.Expr.String()
+}
+
+func joinNamed(cols []*NamedExpr) string {
+	parts := make([]string, len(cols))
+	for i, c := range cols {
+		parts[i] = c.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+var plainIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_]*$`)
+
+// String prints the name, bracket-quoted when it is not a plain identifier
+// or when it would read as a keyword.
+func (i *Ident) String() string {
+	if plainIdent.MatchString(i.Name) && !reserved[i.Name] {
+		return i.Name
+	}
+	return "[" + quoteString(i.Name) + "]"
+}
+
+func (l *Literal) String() string {
+	if l.Null {
+		return l.Kind.String() + "(null)"
+	}
+	switch l.Kind {
+	case StringLit:
+		return quoteString(l.Str)
+	case LongLit:
+		if l.Int < 0 {
+			return "long(" + strconv.FormatInt(l.Int, 10) + ")"
+		}
+		return strconv.FormatInt(l.Int, 10)
+	case IntLit:
+		return "int(" + strconv.FormatInt(l.Int, 10) + ")"
+	case RealLit:
+		return formatRealLiteral(l.Real)
+	case BoolLit:
+		return strconv.FormatBool(l.Bool)
+	case DateTimeLit:
+		return "datetime(" + l.Time.UTC().Format("2006-01-02T15:04:05.9999999Z") + ")"
+	case TimespanLit:
+		return formatTimespanLiteral(l.Duration)
+	case DynamicLit:
+		return "dynamic(" + l.Str + ")"
+	}
+	return "?"
+}
+
+func formatRealLiteral(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "real(nan)"
+	case math.IsInf(f, 1):
+		return "real(+inf)"
+	case math.IsInf(f, -1):
+		return "real(-inf)"
+	case f < 0:
+		return "real(" + strconv.FormatFloat(f, 'g', -1, 64) + ")"
+	}
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	if !strings.ContainsAny(s, ".eEn") {
+		s += ".0"
+	}
+	return s
+}
+
+// formatTimespanLiteral prints d in the largest unit that divides it exactly.
+func formatTimespanLiteral(d time.Duration) string {
+	if d < 0 {
+		return "timespan(-" + formatTimespanLiteral(-d) + ")"
+	}
+	units := []struct {
+		d    time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}, {time.Microsecond, "microsecond"}, {100 * time.Nanosecond, "tick"}}
+	for _, u := range units {
+		if d%u.d == 0 {
+			return strconv.FormatInt(int64(d/u.d), 10) + u.name
+		}
+	}
+	return strconv.FormatInt(int64(d/100), 10) + "tick"
+}
+
+// quoteString prints s as a double-quoted KQL string literal.
+func quoteString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				b.WriteString(`\u` + strconv.FormatInt(int64(r)+0x10000, 16)[1:])
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func (b *Binary) String() string {
+	return b.Left.String() + " " + b.Op + " " + b.Right.String()
+}
+
+func (u *Unary) String() string { return u.Op + u.X.String() }
+
+func (in *In) String() string {
+	return in.X.String() + " " + in.Op + " (" + joinExprs(in.List) + ")"
+}
+
+func (b *Between) String() string {
+	op := "between"
+	if b.Not {
+		op = "!between"
+	}
+	return b.X.String() + " " + op + " (" + b.Low.String() + " .. " + b.High.String() + ")"
+}
+
+func (c *Call) String() string { return c.Func.String() + "(" + joinExprs(c.Args) + ")" }
+
+func (m *Member) String() string { return m.X.String() + "." + m.Name.String() }
+
+func (ix *Index) String() string { return ix.X.String() + "[" + ix.Index.String() + "]" }
+
+func (p *Paren) String() string { return "(" + p.X.String() + ")" }
+
+func joinExprs(es []Expr) string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.String()
+	}
+	return strings.Join(parts, ", ")
+}
