@@ -1,0 +1,386 @@
+// Package engine compiles KQL to DuckDB SQL and runs it on socq's database.
+//
+// Compile is pure: it needs no database, only a Catalog, so `socq query
+// --explain` and the golden tests see exactly the SQL that would run. Each
+// pipe stage becomes one CTE over the previous one; the compiler tracks the
+// typed KQL columns of every stage and maps each KQL name to a SQL identifier
+// that cannot collide (KQL names are case-sensitive, DuckDB's are not).
+// DB in db.go is the only code that talks to DuckDB.
+package engine
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/socq/socq/parser"
+)
+
+// Plan is a compiled query: the SQL to run and the KQL columns it returns, in
+// order. Dynamic columns come back as JSON text, timespans as microseconds.
+type Plan struct {
+	SQL     string
+	Columns []Column
+}
+
+// CompileOptions adjust compilation.
+type CompileOptions struct {
+	// Now is the value of now() for the whole query; zero means the time the
+	// query runs (DuckDB's now(), fixed per statement).
+	Now time.Time
+}
+
+// Compile translates a parsed query into SQL over the catalog's tables.
+// Errors are *parser.Error pointing into the query text.
+func Compile(q *parser.Query, cat *Catalog, opts CompileOptions) (*Plan, error) {
+	c := &compiler{cat: cat, opts: opts}
+	sc, err := c.pipeline(q.Pipe)
+	if err != nil {
+		return nil, err
+	}
+	return c.finish(sc), nil
+}
+
+// compiler holds the CTEs built so far.
+type compiler struct {
+	cat  *Catalog
+	opts CompileOptions
+	ctes []string
+}
+
+// scope is the typed column list of one stage, and the CTE it lives in.
+type scope struct {
+	from string
+	cols []scopeColumn
+}
+
+// scopeColumn is a KQL column and the SQL identifier that holds it.
+type scopeColumn struct {
+	Column
+	sql string
+}
+
+func (s *scope) lookup(name string) (scopeColumn, bool) {
+	for _, c := range s.cols {
+		if c.Name == name {
+			return c, true
+		}
+	}
+	return scopeColumn{}, false
+}
+
+func (s *scope) index(name string) int {
+	for i, c := range s.cols {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// addCTE appends a stage and returns its name.
+func (c *compiler) addCTE(body string) string {
+	name := fmt.Sprintf("s%d", len(c.ctes))
+	c.ctes = append(c.ctes, name+" AS (\n  "+strings.ReplaceAll(body, "\n", "\n  ")+"\n)")
+	return name
+}
+
+func (c *compiler) finish(sc *scope) *Plan {
+	sel := make([]string, len(sc.cols))
+	cols := make([]Column, len(sc.cols))
+	for i, col := range sc.cols {
+		expr := QuoteIdent(col.sql)
+		if col.Type == Dynamic {
+			expr = "CAST(" + expr + " AS VARCHAR)"
+		}
+		sel[i] = expr + " AS " + QuoteIdent(col.Name)
+		cols[i] = col.Column
+	}
+	var b strings.Builder
+	b.WriteString("WITH ")
+	b.WriteString(strings.Join(c.ctes, ",\n"))
+	b.WriteString("\nSELECT ")
+	if len(sel) == 0 {
+		b.WriteString("*")
+	}
+	b.WriteString(strings.Join(sel, ", "))
+	b.WriteString("\nFROM " + sc.from)
+	return &Plan{SQL: b.String(), Columns: cols}
+}
+
+func (c *compiler) pipeline(p *parser.Pipeline) (*scope, error) {
+	sc, err := c.source(p.Source)
+	if err != nil {
+		return nil, err
+	}
+	for _, op := range p.Ops {
+		if sc, err = c.operator(op, sc); err != nil {
+			return nil, err
+		}
+	}
+	return sc, nil
+}
+
+func (c *compiler) source(id *parser.Ident) (*scope, error) {
+	t, ok := c.cat.Table(id.Name)
+	if !ok {
+		err := parser.Errorf(id.Span(), "unknown table '%s'", id.Name)
+		if s := suggest(id.Name, c.cat.TableNames()); s != "" {
+			return nil, err.WithHint("did you mean '%s'?", s)
+		}
+		return nil, err.WithHint("socq has these tables: %s", strings.Join(c.cat.TableNames(), ", "))
+	}
+	sc := &scope{}
+	sel := make([]string, len(t.Columns))
+	for i, col := range t.Columns {
+		sc.cols = append(sc.cols, scopeColumn{Column: col, sql: col.Name})
+		sel[i] = QuoteIdent(col.Name)
+	}
+	sc.from = c.addCTE("SELECT " + strings.Join(sel, ", ") + "\nFROM " + QuoteIdent(t.Name))
+	return sc, nil
+}
+
+func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
+	switch op := op.(type) {
+	case *parser.Where:
+		return c.where(op, in)
+	case *parser.Project:
+		return c.project(op, in)
+	case *parser.Extend:
+		return c.extend(op, in)
+	case *parser.Take:
+		return c.take(op, in)
+	case *parser.Count:
+		out := &scope{cols: []scopeColumn{{Column{"Count", Long}, "Count"}}}
+		out.from = c.addCTE(`SELECT count(*) AS "Count"` + "\nFROM " + in.from)
+		return out, nil
+	case *parser.MvExpand:
+		return c.mvExpand(op, in)
+	}
+	return nil, parser.Errorf(op.Span(), "operator not supported: %s", op)
+}
+
+func (c *compiler) where(op *parser.Where, in *scope) (*scope, error) {
+	pred, err := c.expr(op.Pred, in)
+	if err != nil {
+		return nil, err
+	}
+	cond, err := c.predicate(op.Pred, pred)
+	if err != nil {
+		return nil, err
+	}
+	out := &scope{cols: in.cols}
+	out.from = c.addCTE("SELECT *\nFROM " + in.from + "\nWHERE " + cond)
+	return out, nil
+}
+
+// predicate returns the SQL of a boolean condition; dynamic values convert.
+func (c *compiler) predicate(e parser.Expr, x texpr) (string, error) {
+	switch x.t {
+	case Bool:
+		return x.sql, nil
+	case Dynamic:
+		return convert(x, Bool).sql, nil
+	}
+	return "", parser.Errorf(e.Span(), "a predicate must be a bool, but this is a %s", x.t).
+		WithHint("compare it with a value, e.g. == or isnotempty()")
+}
+
+// projection is one output column being built by project or extend.
+type projection struct {
+	Column
+	sql string // expression over the input stage
+}
+
+func (c *compiler) project(op *parser.Project, in *scope) (*scope, error) {
+	var cols []projection
+	names := newNameSet()
+	for _, ne := range op.Columns {
+		x, err := c.expr(ne.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		name := ""
+		if ne.Name != nil {
+			name = ne.Name.Name
+			if names.has(name) {
+				return nil, parser.Errorf(ne.Name.Span(), "column '%s' is declared twice in this project", name)
+			}
+		} else {
+			name = names.unique(columnName(ne.Expr))
+		}
+		names.add(name)
+		cols = append(cols, projection{Column{name, x.t}, x.sql})
+	}
+	return c.emitProjection(cols, in, "")
+}
+
+func (c *compiler) extend(op *parser.Extend, in *scope) (*scope, error) {
+	cols := make([]projection, len(in.cols))
+	names := newNameSet()
+	for i, col := range in.cols {
+		cols[i] = projection{col.Column, QuoteIdent(col.sql)}
+		names.add(col.Name)
+	}
+	declared := newNameSet()
+	for _, ne := range op.Columns {
+		x, err := c.expr(ne.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		var name string
+		if ne.Name != nil {
+			name = ne.Name.Name
+			if declared.has(name) {
+				return nil, parser.Errorf(ne.Name.Span(), "column '%s' is declared twice in this extend", name)
+			}
+		} else if name = columnName(ne.Expr); name == "" {
+			name = names.unique("")
+		}
+		declared.add(name)
+		p := projection{Column{name, x.t}, x.sql}
+		if i := indexOf(cols, name); i >= 0 {
+			cols[i] = p // extend on an existing column replaces it in place
+			continue
+		}
+		names.add(name)
+		cols = append(cols, p)
+	}
+	return c.emitProjection(cols, in, "")
+}
+
+func indexOf(cols []projection, name string) int {
+	for i, c := range cols {
+		if c.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// emitProjection writes a SELECT of the given columns over in (plus an
+// optional FROM suffix) and returns the new stage, assigning SQL names.
+func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix string) (*scope, error) {
+	out := &scope{}
+	sqlNames := newSQLNames()
+	sel := make([]string, len(cols))
+	for i, p := range cols {
+		id := sqlNames.assign(p.Name)
+		out.cols = append(out.cols, scopeColumn{p.Column, id})
+		if p.sql == QuoteIdent(id) {
+			sel[i] = p.sql
+		} else {
+			sel[i] = p.sql + " AS " + QuoteIdent(id)
+		}
+	}
+	if len(sel) == 0 {
+		return nil, fmt.Errorf("a projection needs at least one column")
+	}
+	out.from = c.addCTE("SELECT " + strings.Join(sel, ", ") + "\nFROM " + in.from + fromSuffix)
+	return out, nil
+}
+
+func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {
+	n, err := c.constInt(op.Count, in)
+	if err != nil {
+		return nil, err
+	}
+	out := &scope{cols: in.cols}
+	out.from = c.addCTE(fmt.Sprintf("SELECT *\nFROM %s\nLIMIT %d", in.from, n))
+	return out, nil
+}
+
+// constInt evaluates an expression that must be a non-negative integer constant.
+func (c *compiler) constInt(e parser.Expr, in *scope) (int64, error) {
+	if p, ok := e.(*parser.Paren); ok {
+		return c.constInt(p.X, in)
+	}
+	lit, ok := e.(*parser.Literal)
+	if !ok || (lit.Kind != parser.LongLit && lit.Kind != parser.IntLit) || lit.Null {
+		return 0, parser.Errorf(e.Span(), "expected a constant whole number here")
+	}
+	if lit.Int < 0 {
+		return 0, parser.Errorf(e.Span(), "expected a number of rows, not %d", lit.Int)
+	}
+	return lit.Int, nil
+}
+
+// nameSet tracks the KQL names used in one output, and derives unique ones
+// the way Kusto does: a repeated name x becomes x1, x2; an unnamed
+// expression becomes Column1, Column2.
+type nameSet map[string]bool
+
+func newNameSet() nameSet { return nameSet{} }
+
+func (s nameSet) has(name string) bool { return s[name] }
+func (s nameSet) add(name string)      { s[name] = true }
+
+func (s nameSet) unique(base string) string {
+	if base != "" && !s[base] {
+		return base
+	}
+	if base == "" {
+		base = "Column"
+	}
+	for i := 1; ; i++ {
+		if n := fmt.Sprintf("%s%d", base, i); !s[n] {
+			return n
+		}
+	}
+}
+
+// sqlNames assigns SQL identifiers that are unique ignoring case, keeping
+// the KQL name where that is already unique (so the SQL stays readable).
+type sqlNames map[string]bool
+
+func newSQLNames() sqlNames { return sqlNames{} }
+
+func (s sqlNames) assign(name string) string {
+	id := name
+	for i := 2; s[strings.ToLower(id)]; i++ {
+		id = fmt.Sprintf("%s_%d", name, i)
+	}
+	s[strings.ToLower(id)] = true
+	return id
+}
+
+// columnName derives the output name of an unnamed expression as Kusto does:
+// a column keeps its name; a dynamic path joins its steps with '_'
+// (Owner.email → Owner_email, Tasks[0].title → Tasks_0_title); a conversion
+// function takes its argument's name; anything else gets no name ("").
+func columnName(e parser.Expr) string {
+	switch e := e.(type) {
+	case *parser.Ident:
+		return e.Name
+	case *parser.Paren:
+		return columnName(e.X)
+	case *parser.Member:
+		if base := columnName(e.X); base != "" {
+			return base + "_" + e.Name.Name
+		}
+	case *parser.Index:
+		base := columnName(e.X)
+		lit, ok := e.Index.(*parser.Literal)
+		if base == "" || !ok || lit.Null {
+			return ""
+		}
+		switch lit.Kind {
+		case parser.StringLit:
+			return base + "_" + lit.Str
+		case parser.LongLit, parser.IntLit:
+			return fmt.Sprintf("%s_%d", base, lit.Int)
+		}
+	case *parser.Call:
+		if f, ok := functions[e.Func.Name]; ok && len(e.Args) > 0 {
+			switch f.naming {
+			case nameFromArgument:
+				return columnName(e.Args[0])
+			case nameWithArgument:
+				if arg := columnName(e.Args[0]); arg != "" {
+					return e.Func.Name + "_" + arg
+				}
+			}
+		}
+	}
+	return ""
+}

@@ -1,0 +1,147 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/socq/socq/parser"
+)
+
+// mvExpand compiles mv-expand with the semantics of the Kusto docs:
+// a null value gives one row with null; an empty array or bag gives no row;
+// arrays give one row per element in order; bags give single-key bags
+// (kind=bag, the default) or [key, value] arrays (kind=array); a scalar gives
+// itself; several expanded columns go in parallel, the shorter padded with
+// null. DuckDB's unnest in a select list zips lists exactly that way.
+func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
+	limit := int64(-1)
+	if op.Limit != nil {
+		n, err := c.constInt(op.Limit, in)
+		if err != nil {
+			return nil, err
+		}
+		limit = n
+	}
+	type expansion struct {
+		name   string
+		list   string // a SQL list expression
+		toType Type
+	}
+	var exps []expansion
+	for _, it := range op.Items {
+		x, err := c.expr(it.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		name := columnName(it.Expr)
+		if it.Name != nil {
+			name = it.Name.Name
+		}
+		if name == "" {
+			return nil, parser.Errorf(it.Expr.Span(), "name the expanded expression: mv-expand Name = %s", it.Expr)
+		}
+		if x.t != Dynamic {
+			return nil, parser.Errorf(it.Expr.Span(), "mv-expand needs a dynamic array or bag, but '%s' is a %s", it.Expr, x.t)
+		}
+		to := Dynamic
+		if it.ToType != nil {
+			t, ok := TypeByName(it.ToType.Name)
+			if !ok {
+				return nil, parser.Errorf(it.ToType.Span(), "unknown type '%s'", it.ToType.Name)
+			}
+			to = t
+		}
+		list := dynamicToList(x.sql, op.Kind == "array")
+		if limit >= 0 {
+			list = fmt.Sprintf("list_slice(%s, 1, %d)", list, limit)
+		}
+		exps = append(exps, expansion{name, list, to})
+	}
+
+	// Stage 1 computes the lists beside the input columns; stage 2 unnests
+	// them in parallel; stage 3, only for `to typeof(T)`, converts elements
+	// (unnest cannot sit inside the CASE a conversion needs).
+	listNames := newSQLNames()
+	for _, col := range in.cols {
+		listNames.assign(col.sql)
+	}
+	listSel := []string{"*"}
+	cols := make([]projection, len(in.cols))
+	for i, col := range in.cols {
+		cols[i] = projection{col.Column, QuoteIdent(col.sql)}
+	}
+	var lists []string
+	typed := false
+	for i, e := range exps {
+		id := QuoteIdent(listNames.assign(fmt.Sprintf("_mv%d", i)))
+		lists = append(lists, id)
+		listSel = append(listSel, e.list+" AS "+id)
+		cols = replaceOrAppend(cols, projection{Column{e.name, Dynamic}, "unnest(" + id + ")"})
+		typed = typed || e.toType != Dynamic
+	}
+	if op.ItemIndex != nil {
+		longest := "len(" + lists[0] + ")"
+		if len(lists) > 1 {
+			longest = "greatest(len(" + strings.Join(lists, "), len(") + "))"
+		}
+		cols = replaceOrAppend(cols, projection{Column{op.ItemIndex.Name, Long}, "unnest(range(" + longest + "))"})
+	}
+	listed := &scope{cols: in.cols}
+	listed.from = c.addCTE("SELECT " + strings.Join(listSel, ", ") + "\nFROM " + in.from)
+	expanded, err := c.emitProjection(cols, listed, "")
+	if err != nil || !typed {
+		return expanded, err
+	}
+	conv := make([]projection, len(expanded.cols))
+	for i, col := range expanded.cols {
+		conv[i] = projection{col.Column, QuoteIdent(col.sql)}
+	}
+	for _, e := range exps {
+		i := indexOf(conv, e.name)
+		conv[i] = projection{Column{e.name, e.toType}, elementAs(texpr{sql: conv[i].sql, t: Dynamic}, e.toType).sql}
+	}
+	return c.emitProjection(conv, expanded, "")
+}
+
+// replaceOrAppend puts p in place of the column of the same name, or last.
+func replaceOrAppend(cols []projection, p projection) []projection {
+	if i := indexOf(cols, p.Name); i >= 0 {
+		cols[i] = p
+		return cols
+	}
+	return append(cols, p)
+}
+
+// dynamicToList turns a dynamic value into the SQL list mv-expand unnests.
+func dynamicToList(x string, bagAsArray bool) string {
+	pair := "json_object(e.key, e.value)"
+	if bagAsArray {
+		pair = "json_array(e.key, e.value)"
+	}
+	return "(CASE WHEN " + x + " IS NULL OR json_type(" + x + ") = 'NULL' THEN [CAST(NULL AS JSON)]" +
+		" WHEN json_type(" + x + ") = 'ARRAY' THEN CAST(" + x + " AS JSON[])" +
+		" WHEN json_type(" + x + ") = 'OBJECT' THEN list_transform(map_entries(CAST(" + x + " AS MAP(VARCHAR, JSON))), e -> " + pair + ")" +
+		" ELSE [" + x + "] END)"
+}
+
+// elementAs converts an expanded element for `to typeof(T)`. The docs say
+// this is a cast, not a parse: elements that do not conform become null
+// ("" for string).
+func elementAs(x texpr, t Type) texpr {
+	s := x.sql
+	switch t {
+	case Dynamic:
+		return x
+	case String:
+		return texpr{sql: "coalesce(CASE WHEN json_type(" + s + ") = 'VARCHAR' THEN " + s + "->>'$' END, '')", t: String}
+	case Long, Int:
+		return texpr{sql: "(CASE WHEN json_type(" + s + ") IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(" + s + " AS " + t.SQLType() + ") END)", t: t}
+	case Real:
+		return texpr{sql: "(CASE WHEN json_type(" + s + ") IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(" + s + " AS DOUBLE) END)", t: t}
+	case Bool:
+		return texpr{sql: "(CASE WHEN json_type(" + s + ") = 'BOOLEAN' THEN CAST(" + s + " AS BOOLEAN) END)", t: t}
+	case DateTime:
+		return convert(x, DateTime)
+	}
+	return texpr{sql: "CAST(NULL AS " + t.SQLType() + ")", t: t}
+}

@@ -1,0 +1,79 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Query runs a compiled plan and calls row for each result row, in order.
+// Values are typed by the plan's columns: string, int64 (int and long),
+// float64, bool, time.Time (UTC), time.Duration, json.RawMessage (dynamic);
+// nil is null. The row slice is reused between calls.
+func (db *DB) Query(ctx context.Context, plan *Plan, row func([]any) error) error {
+	rows, err := db.sql.QueryContext(ctx, plan.SQL)
+	if err != nil {
+		return fmt.Errorf("run query: %w", err)
+	}
+	defer rows.Close()
+	raw := make([]any, len(plan.Columns))
+	ptrs := make([]any, len(raw))
+	for i := range raw {
+		ptrs[i] = &raw[i]
+	}
+	out := make([]any, len(raw))
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("read result: %w", err)
+		}
+		for i, col := range plan.Columns {
+			out[i] = normalize(raw[i], col.Type)
+		}
+		if err := row(out); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("run query: %w", err)
+	}
+	return nil
+}
+
+// normalize maps a driver value to the Go type of its KQL type.
+func normalize(v any, t Type) any {
+	if v == nil {
+		return nil
+	}
+	switch t {
+	case Int, Long:
+		switch n := v.(type) {
+		case int32:
+			return int64(n)
+		case int64:
+			return n
+		case int16:
+			return int64(n)
+		case int8:
+			return int64(n)
+		}
+	case Timespan:
+		switch n := v.(type) {
+		case int64:
+			return time.Duration(n) * time.Microsecond
+		case int32:
+			return time.Duration(n) * time.Microsecond
+		}
+	case DateTime:
+		if tm, ok := v.(time.Time); ok {
+			return tm.UTC()
+		}
+	case Dynamic:
+		s, _ := v.(string)
+		if s == "null" {
+			return nil
+		}
+		return json.RawMessage(s)
+	}
+	return v
+}
