@@ -128,7 +128,7 @@ func (c *compiler) source(id *parser.Ident) (*scope, error) {
 		if s := suggest(id.Name, c.cat.TableNames()); s != "" {
 			return nil, err.WithHint("did you mean '%s'?", s)
 		}
-		return nil, err.WithHint("socq has these tables: %s", strings.Join(c.cat.TableNames(), ", "))
+		return nil, err.WithHint("socq holds only these tables: %s", strings.Join(c.cat.TableNames(), ", "))
 	}
 	sc := &scope{}
 	sel := make([]string, len(t.Columns))
