@@ -17,7 +17,7 @@ import (
 )
 
 // Plan is a compiled query: the SQL to run and the KQL columns it returns, in
-// order. Dynamic columns come back as JSON text, timespans as microseconds.
+// order. Dynamic columns come back as JSON text, timespans as ticks (100 ns).
 type Plan struct {
 	SQL     string
 	Columns []Column

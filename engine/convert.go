@@ -61,7 +61,7 @@ func convert(x texpr, to Type) texpr {
 		case Dynamic:
 			out.sql = "(CASE WHEN json_type(" + s + ") = 'VARCHAR' THEN " + stringToDateTimeSQL(s+"->>'$'") + " END)"
 		default:
-			out.sql = "CAST(NULL AS TIMESTAMP)"
+			out.sql = "CAST(NULL AS TIMESTAMP_NS)"
 		}
 	case Dynamic:
 		switch x.t {
@@ -103,17 +103,18 @@ func toStringSQL(x texpr) string {
 // dateTimeStringSQL formats a datetime like Kusto: 2024-01-31T13:45:00Z, or
 // with seven fractional digits when there is a fraction.
 func dateTimeStringSQL(s string) string {
-	return "(CASE WHEN epoch_us(" + s + ") % 1000000 = 0 THEN strftime(" + s + ", '%Y-%m-%dT%H:%M:%SZ') ELSE strftime(" + s + ", '%Y-%m-%dT%H:%M:%S.%f') || '0Z' END)"
+	ticks := "((epoch_ns(" + s + ") % 1000000000 + 1000000000) % 1000000000 // 100)"
+	return "(strftime(" + s + ", '%Y-%m-%dT%H:%M:%S') || CASE WHEN " + ticks + " = 0 THEN '' ELSE '.' || lpad(CAST(" + ticks + " AS VARCHAR), 7, '0') END || 'Z')"
 }
 
-// timespanStringSQL formats microseconds like Kusto: [-][d.]hh:mm:ss[.fffffff].
+// timespanStringSQL formats ticks like Kusto: [-][d.]hh:mm:ss[.fffffff].
 func timespanStringSQL(s string) string {
 	a := "abs(" + s + ")"
 	pad := func(v string) string { return "lpad(CAST(" + v + " AS VARCHAR), 2, '0')" }
 	return "(CASE WHEN " + s + " < 0 THEN '-' ELSE '' END" +
-		" || CASE WHEN " + a + " >= 86400000000 THEN CAST(" + a + " // 86400000000 AS VARCHAR) || '.' ELSE '' END" +
-		" || " + pad("("+a+" // 3600000000) % 24") + " || ':' || " + pad("("+a+" // 60000000) % 60") + " || ':' || " + pad("("+a+" // 1000000) % 60") +
-		" || CASE WHEN " + a + " % 1000000 <> 0 THEN '.' || lpad(CAST(" + a + " % 1000000 AS VARCHAR), 6, '0') || '0' ELSE '' END)"
+		" || CASE WHEN " + a + " >= 864000000000 THEN CAST(" + a + " // 864000000000 AS VARCHAR) || '.' ELSE '' END" +
+		" || " + pad("("+a+" // 36000000000) % 24") + " || ':' || " + pad("("+a+" // 600000000) % 60") + " || ':' || " + pad("("+a+" // 10000000) % 60") +
+		" || CASE WHEN " + a + " % 10000000 <> 0 THEN '.' || lpad(CAST(" + a + " % 10000000 AS VARCHAR), 7, '0') ELSE '' END)"
 }
 
 // toLongSQL converts to a 64-bit integer, truncating reals toward zero
@@ -130,9 +131,9 @@ func toLongSQL(x texpr) string {
 	case String:
 		return stringToLongSQL(s)
 	case DateTime: // ticks since 0001-01-01
-		return "(epoch_us(" + s + ") * 10 + 621355968000000000)"
+		return "(epoch_ns(" + s + ") // 100 + 621355968000000000)"
 	case Timespan: // ticks
-		return "(" + s + " * 10)"
+		return s
 	case Dynamic:
 		return "(CASE json_type(" + s + ") WHEN 'BIGINT' THEN CAST(" + s + " AS BIGINT) WHEN 'UBIGINT' THEN TRY_CAST(" + s + " AS BIGINT)" +
 			" WHEN 'DOUBLE' THEN TRY_CAST(trunc(CAST(" + s + " AS DOUBLE)) AS BIGINT) WHEN 'BOOLEAN' THEN CAST(CAST(" + s + " AS BOOLEAN) AS BIGINT)" +
@@ -149,12 +150,27 @@ func stringToBoolSQL(s string) string {
 	return "(CASE lower(trim(" + s + ")) WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE WHEN '1' THEN TRUE WHEN '0' THEN FALSE END)"
 }
 
-// stringToDateTimeSQL parses ISO 8601 (any offset, converted to UTC; none
-// means UTC) and the RFC 822/1123 forms Kusto accepts.
-func stringToDateTimeSQL(s string) string {
-	return "coalesce(TRY_CAST(trim(" + s + ") AS TIMESTAMPTZ) AT TIME ZONE 'UTC'" +
-		", try_strptime(trim(" + s + "), '%a, %d %b %Y %H:%M:%S GMT')" +
-		", try_strptime(trim(" + s + "), '%d %b %Y %H:%M:%S GMT'))"
+// stringToDateTimeSQL is ParseDateTimeSQL.
+func stringToDateTimeSQL(s string) string { return ParseDateTimeSQL(s) }
+
+// dateTimeLayouts are the strptime forms accepted besides ISO 8601: RFC 822
+// and 1123 (Kusto's datetime formats) and the Logs page's CSV export
+// ("5/1/2024, 10:00:00.123 PM").
+const dateTimeLayouts = `['%a, %-d %b %y %H:%M:%S GMT', '%a, %-d %b %Y %H:%M:%S GMT', '%-d %b %Y %H:%M:%S GMT', '%m/%d/%Y, %I:%M:%S.%g %p', '%m/%d/%Y, %I:%M:%S %p']`
+
+// ParseDateTimeSQL returns SQL that parses the text s as a datetime, in UTC,
+// or NULL. Datetimes are TIMESTAMP_NS, so years outside 1678..2261 are NULL
+// too; try() because DuckDB's TRY_CAST to TIMESTAMP_NS throws on them. It is the one datetime parser of the SQL side: todatetime() and
+// ingest both use it. ISO 8601 ending in Z or without a zone keeps all seven
+// fractional digits (Kusto's ticks); one with another offset is converted
+// through TIMESTAMPTZ (microseconds). The leading digit keeps out DuckDB's
+// own words 'epoch' and 'infinity', which Kusto does not accept.
+func ParseDateTimeSQL(s string) string {
+	t := "trim(" + s + ")"
+	return "coalesce(CASE WHEN left(" + t + ", 1) BETWEEN '0' AND '9' THEN coalesce(" +
+		"CASE WHEN NOT regexp_matches(" + t + ", '[+-][0-9][0-9]:?[0-9][0-9]$') THEN TRY_CAST(" + t + " AS TIMESTAMP_NS) END" +
+		", try(CAST(TRY_CAST(" + t + " AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP_NS))) END" +
+		", try(CAST(try_strptime(" + t + ", " + dateTimeLayouts + ") AS TIMESTAMP_NS)))"
 }
 
 // jsonNumber is a number decoded from a dynamic literal, kept as its text.

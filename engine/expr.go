@@ -87,9 +87,9 @@ func literal(l *parser.Literal) texpr {
 	case parser.BoolLit:
 		x.sql = strings.ToUpper(strconv.FormatBool(l.Bool))
 	case parser.DateTimeLit:
-		x.sql = "TIMESTAMP '" + l.Time.UTC().Format("2006-01-02 15:04:05.999999") + "'"
+		x.sql = "TIMESTAMP_NS '" + l.Time.UTC().Format("2006-01-02 15:04:05.9999999") + "'"
 	case parser.TimespanLit:
-		x.sql = strconv.FormatInt(l.Duration.Microseconds(), 10)
+		x.sql = strconv.FormatInt(int64(l.Duration/100), 10)
 	case parser.DynamicLit:
 		x.sql = "CAST(" + QuoteString(l.Str) + " AS JSON)"
 	}
@@ -190,11 +190,11 @@ func arithmetic(e *parser.Binary, l, r texpr) (texpr, error) {
 		}
 		return texpr{sql: "(" + ls + " " + op + " " + rs + ")", t: t}, nil
 	case l.t == DateTime && r.t == DateTime && op == "-":
-		return texpr{sql: "(epoch_us(" + l.sql + ") - epoch_us(" + r.sql + "))", t: Timespan}, nil
+		return texpr{sql: "((epoch_ns(" + l.sql + ") - epoch_ns(" + r.sql + ")) // 100)", t: Timespan}, nil
 	case l.t == DateTime && r.t == Timespan && (op == "+" || op == "-"):
-		return texpr{sql: "(" + l.sql + " " + op + " to_microseconds(" + r.sql + "))", t: DateTime}, nil
+		return addTicks(l.sql, op, r.sql), nil
 	case l.t == Timespan && r.t == DateTime && op == "+":
-		return texpr{sql: "(" + r.sql + " + to_microseconds(" + l.sql + "))", t: DateTime}, nil
+		return addTicks(r.sql, "+", l.sql), nil
 	case l.t == Timespan && r.t == Timespan:
 		switch op {
 		case "+", "-":
@@ -208,6 +208,11 @@ func arithmetic(e *parser.Binary, l, r texpr) (texpr, error) {
 		return texpr{sql: "CAST(trunc(" + convert(l, Real).sql + " * " + r.sql + ") AS BIGINT)", t: Timespan}, nil
 	}
 	return bad()
+}
+
+// addTicks is datetime ± timespan, exact to the tick.
+func addTicks(datetime, op, ticks string) texpr {
+	return texpr{sql: "make_timestamp_ns(epoch_ns(" + datetime + ") " + op + " " + ticks + " * 100)", t: DateTime}
 }
 
 // comparable brings both sides of a comparison to one type. A dynamic side
@@ -490,7 +495,7 @@ func (c *compiler) between(e *parser.Between, sc *scope) (texpr, error) {
 		x = convert(x, Real)
 	}
 	if hi.t == Timespan && lo.t == DateTime {
-		hi = texpr{sql: "(" + lo.sql + " + to_microseconds(" + hi.sql + "))", t: DateTime}
+		hi = addTicks(lo.sql, "+", hi.sql)
 	}
 	if !(x.t.numeric() || x.t == DateTime || x.t == Timespan) {
 		return texpr{}, parser.Errorf(e.X.Span(), "between needs a number, datetime or timespan, not a %s", x.t)

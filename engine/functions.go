@@ -218,7 +218,7 @@ var kqlFunctions = map[string]bool{
 // suggest returns the candidate closest to name (by edit distance, ignoring
 // case), if it is close enough to be a likely typo.
 func suggest(name string, candidates []string) string {
-	best, bestDist := "", max(len(name)/3, 1)+1
+	best, bestDist := "", max(len(name)/3, 2)+1
 	for _, c := range candidates {
 		if strings.EqualFold(c, name) {
 			return c

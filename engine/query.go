@@ -60,9 +60,9 @@ func normalize(v any, t Type) any {
 	case Timespan:
 		switch n := v.(type) {
 		case int64:
-			return time.Duration(n) * time.Microsecond
+			return time.Duration(n) * 100
 		case int32:
-			return time.Duration(n) * time.Microsecond
+			return time.Duration(n) * 100
 		}
 	case DateTime:
 		if tm, ok := v.(time.Time); ok {

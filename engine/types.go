@@ -12,8 +12,8 @@ const (
 	Long // 64-bit; the type of integer literals
 	Real
 	String
-	DateTime
-	Timespan // stored in SQL as BIGINT microseconds
+	DateTime // TIMESTAMP_NS, UTC: Kusto datetimes have 100 ns ticks
+	Timespan // stored in SQL as BIGINT ticks (100 ns), Kusto's resolution
 	Dynamic  // stored in SQL as JSON; SQL NULL and JSON null are both "null"
 	Null     // the type of a bare null literal before it meets a context
 )
@@ -63,7 +63,7 @@ func (t Type) SQLType() string {
 	case String:
 		return "VARCHAR"
 	case DateTime:
-		return "TIMESTAMP"
+		return "TIMESTAMP_NS"
 	case Dynamic:
 		return "JSON"
 	}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/socq/socq/engine"
+	"github.com/socq/socq/output"
+	"github.com/socq/socq/parser"
+	"github.com/spf13/cobra"
+)
+
+type queryOptions struct {
+	db      string
+	format  string
+	file    string
+	explain bool
+	query   string
+}
+
+func newQueryCmd(ios *ioStreams) *cobra.Command {
+	opts := &queryOptions{}
+	cmd := &cobra.Command{
+		Use:   "query [--db FILE] [-o FORMAT] [--explain] ('KQL' | -f FILE | -)",
+		Short: "Run a KQL query over the incident history",
+		Example: `  socq query 'SecurityIncident | where array_length(Tasks) > 0 | project IncidentNumber, Title'
+  socq query -o json -f audit.kql
+  echo 'SecurityIncident | count' | socq query -`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			text, err := queryText(ios, opts.file, args)
+			if err != nil {
+				return err
+			}
+			opts.query = text
+			return runQuery(cmd.Context(), opts, ios)
+		},
+	}
+	dbFlag(cmd, &opts.db)
+	cmd.Flags().StringVarP(&opts.format, "output", "o", "", "output format: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
+	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "read the query from FILE")
+	cmd.Flags().BoolVar(&opts.explain, "explain", false, "print the SQL the query compiles to instead of running it")
+	return cmd
+}
+
+// queryText takes the query from -f FILE, from '-' (stdin) or the argument.
+func queryText(ios *ioStreams, file string, args []string) (string, error) {
+	switch {
+	case file != "" && len(args) > 0:
+		return "", failed(exitUsage, "give the query either as an argument or with -f, not both")
+	case file != "":
+		b, err := os.ReadFile(file)
+		if errors.Is(err, os.ErrNotExist) {
+			return "", failed(exitNotFound, "query file %s does not exist", file)
+		}
+		if err != nil {
+			return "", failed(exitFailed, "read query file: %v", err)
+		}
+		return string(b), nil
+	case len(args) == 0:
+		return "", failed(exitUsage, "no query: give it as an argument, with -f FILE, or '-' to read stdin")
+	case args[0] == "-":
+		b, err := io.ReadAll(ios.in)
+		if err != nil {
+			return "", failed(exitFailed, "read query from stdin: %v", err)
+		}
+		return string(b), nil
+	}
+	return args[0], nil
+}
+
+// compileQuery parses and compiles KQL, printing a caret error on failure.
+func compileQuery(ios *ioStreams, text string) (*engine.Plan, error) {
+	q, err := parser.Parse(text)
+	if err == nil {
+		var plan *engine.Plan
+		if plan, err = engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{}); err == nil {
+			return plan, nil
+		}
+	}
+	var perr *parser.Error
+	if errors.As(err, &perr) {
+		fmt.Fprint(ios.err, perr.Render(text))
+		return nil, &exitError{code: exitFailed, err: err, printed: true}
+	}
+	return nil, failed(exitFailed, "%v", err)
+}
+
+func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
+	plan, err := compileQuery(ios, opts.query)
+	if err != nil {
+		return err
+	}
+	if opts.explain {
+		_, err := fmt.Fprintln(ios.out, plan.SQL+";")
+		return err
+	}
+	path, err := resolveDB(opts.db)
+	if err != nil {
+		return failed(exitUsage, "%v", err)
+	}
+	db, err := engine.Open(ctx, path, engine.Options{ReadOnly: true})
+	if errors.Is(err, engine.ErrNoDatabase) {
+		return failed(exitNotFound, "no database at %s: load history first with 'socq ingest --db %s FILE'", path, path)
+	}
+	if err != nil {
+		return failed(exitFailed, "%v", err)
+	}
+	defer db.Close()
+	return printQuery(ctx, db, plan, opts.format, ios)
+}
+
+// printQuery runs a plan and prints its result in format.
+func printQuery(ctx context.Context, db *engine.DB, plan *engine.Plan, format string, ios *ioStreams) error {
+	if format == "" {
+		format = "csv"
+		if ios.outIsTerminal() {
+			format = "table"
+		}
+	}
+	w, err := output.New(ios.out, format, plan.Columns)
+	if err != nil {
+		return failed(exitUsage, "%v", err)
+	}
+	if err := db.Query(ctx, plan, w.Row); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return failed(exitFailed, "%v", err)
+	}
+	return w.Close()
+}

@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// Exit codes, as documented in the README.
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitNotFound    = 3
+	exitInterrupted = 130
+)
+
+// exitError carries the exit code a failure maps to. Its message has already
+// been printed when printed is true (e.g. a rendered query error).
+type exitError struct {
+	code    int
+	err     error
+	printed bool
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func failed(code int, format string, args ...any) error {
+	return &exitError{code: code, err: fmt.Errorf(format, args...)}
+}
+
+// ioStreams is the one place that knows where input and output go and
+// whether they are terminals; commands never look at os.Stdout themselves.
+type ioStreams struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// outIsTerminal reports whether results go to a person's terminal.
+func (s *ioStreams) outIsTerminal() bool { return isTerminal(s.out) }
+
+// progress reports whether progress may be shown on stderr: only on a
+// terminal, and never in CI.
+func (s *ioStreams) progress() bool {
+	return isTerminal(s.err) && os.Getenv("CI") != "true"
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ios := &ioStreams{in: stdin, out: stdout, err: stderr}
+	root := newRootCmd(ios)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "socq: interrupted")
+		return exitInterrupted
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if !ee.printed {
+			fmt.Fprintln(stderr, "socq: "+ee.Error())
+		}
+		return ee.code
+	}
+	// Anything cobra itself rejects (unknown flag or command) is usage.
+	fmt.Fprintln(stderr, "socq: "+err.Error())
+	fmt.Fprintln(stderr, "Run 'socq --help' for usage.")
+	return exitUsage
+}
+
+func newRootCmd(ios *ioStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "socq",
+		Short: "Query and audit Microsoft Sentinel incident history with KQL",
+		Long: `socq loads Microsoft Sentinel SecurityIncident history (one snapshot row per
+change to an incident, tasks included) into an embedded DuckDB file and answers
+KQL queries over it.
+
+Try it without any setup:  socq demo`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newIngestCmd(ios), newQueryCmd(ios), newDemoCmd(ios))
+	return root
+}
+
+// dbFlag adds --db and resolves the database path: --db, then $SOCQ_DB,
+// then $XDG_DATA_HOME/socq/socq.duckdb.
+func dbFlag(cmd *cobra.Command, path *string) {
+	cmd.Flags().StringVar(path, "db", "", "database file (default $SOCQ_DB or $XDG_DATA_HOME/socq/socq.duckdb)")
+}
+
+func resolveDB(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if env := os.Getenv("SOCQ_DB"); env != "" {
+		return env, nil
+	}
+	data := os.Getenv("XDG_DATA_HOME")
+	if data == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("cannot find a place for the database: set --db or SOCQ_DB (%w)", err)
+		}
+		data = filepath.Join(home, ".local", "share")
+	}
+	return filepath.Join(data, "socq", "socq.duckdb"), nil
+}

@@ -1,0 +1,48 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/socq/socq/parser"
+)
+
+// FuzzCompileExecute: parsing and compiling never panic, every error is a
+// *parser.Error pointing into the query, and every query the compiler
+// accepts runs in DuckDB on the fixture history.
+func FuzzCompileExecute(f *testing.F) {
+	files, _ := filepath.Glob("../testdata/queries/*/*.txtar")
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, sec := range ar.Files {
+			if sec.Name == "query.kql" {
+				f.Add(strings.TrimSpace(string(sec.Data)))
+			}
+		}
+	}
+	db := fixtureDB(f)
+	ctx := context.Background()
+	f.Fuzz(func(t *testing.T, query string) {
+		plan, err := compile(query)
+		if err != nil {
+			var perr *parser.Error
+			if !errors.As(err, &perr) {
+				t.Fatalf("compile(%q) returned %T, want *parser.Error", query, err)
+			}
+			if perr.Span.Start < 0 || perr.Span.End > len(query) || perr.Span.Start > perr.Span.End {
+				t.Fatalf("compile(%q): span %v outside the query", query, perr.Span)
+			}
+			return
+		}
+		if err := db.Query(ctx, plan, func([]any) error { return nil }); err != nil {
+			t.Fatalf("DuckDB rejected the SQL for %q: %v\n%s", query, err, plan.SQL)
+		}
+	})
+}

@@ -1,0 +1,137 @@
+package engine_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/txtar"
+	"github.com/socq/socq/engine"
+	"github.com/socq/socq/ingest"
+	"github.com/socq/socq/output"
+	"github.com/socq/socq/parser"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/queries")
+
+// goldenNow is now() in golden cases, so ago() gives the same answer every run.
+var goldenNow = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+
+// TestGolden runs every testdata/queries/<area>/<case>.txtar: query.kql is
+// compiled (want.sql) and run on testdata/history/fixture.ndjson (want.csv),
+// or must fail with want.err (the rendered error, caret and all).
+func TestGolden(t *testing.T) {
+	files, err := filepath.Glob("../testdata/queries/*/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden cases found: %v", err)
+	}
+	ctx := context.Background()
+	db := fixtureDB(t)
+	for _, file := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(file, "../testdata/queries/"), ".txtar")
+		t.Run(name, func(t *testing.T) {
+			ar, err := txtar.ParseFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sections := map[string]string{}
+			for _, f := range ar.Files {
+				sections[f.Name] = string(f.Data)
+			}
+			query := strings.TrimSpace(sections["query.kql"])
+			if query == "" {
+				t.Fatal("no query.kql section")
+			}
+			got := map[string]string{}
+			plan, err := compile(query)
+			if err != nil {
+				got["want.err"] = renderError(query, err)
+			} else {
+				got["want.sql"] = plan.SQL + "\n"
+				var out bytes.Buffer
+				w, _ := output.New(&out, "csv", plan.Columns)
+				if err := db.Query(ctx, plan, w.Row); err != nil {
+					t.Fatalf("DuckDB rejected the compiled SQL: %v\n%s", err, plan.SQL)
+				}
+				w.Close()
+				got["want.csv"] = out.String()
+			}
+			if *update {
+				writeGolden(t, file, ar, got)
+				return
+			}
+			for _, section := range []string{"want.err", "want.sql", "want.csv"} {
+				want, haveWant := sections[section]
+				if got[section] == "" && !haveWant {
+					continue
+				}
+				if got[section] != want {
+					t.Errorf("%s differs\n--- got ---\n%s--- want ---\n%s", section, got[section], want)
+				}
+			}
+		})
+	}
+}
+
+func compile(query string) (*engine.Plan, error) {
+	q, err := parser.Parse(query)
+	if err != nil {
+		return nil, err
+	}
+	return engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Now: goldenNow})
+}
+
+func renderError(query string, err error) string {
+	if perr, ok := err.(*parser.Error); ok {
+		return perr.Render(query)
+	}
+	return "error: " + err.Error() + "\n"
+}
+
+func writeGolden(t *testing.T, file string, ar *txtar.Archive, got map[string]string) {
+	t.Helper()
+	var files []txtar.File
+	for _, f := range ar.Files {
+		if !strings.HasPrefix(f.Name, "want.") {
+			files = append(files, f)
+		}
+	}
+	for _, section := range []string{"want.err", "want.sql", "want.csv"} {
+		if got[section] != "" {
+			files = append(files, txtar.File{Name: section, Data: []byte(got[section])})
+		}
+	}
+	ar.Files = files
+	if err := os.WriteFile(file, txtar.Format(ar), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// fixtureDB is an in-memory database holding testdata/history/fixture.ndjson.
+func fixtureDB(t testing.TB) *engine.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := engine.Open(ctx, "", engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	f, err := os.Open("../testdata/history/fixture.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := ingest.Reader(ctx, db, "fixture.ndjson", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Rejects) > 0 || rep.Files[0].Added != 19 {
+		t.Fatalf("fixture did not load cleanly: %+v", rep)
+	}
+	return db
+}

@@ -1,0 +1,200 @@
+// Package ingest loads SecurityIncident history exported from Log Analytics
+// into socq's database.
+//
+// It reads NDJSON, a JSON array of objects, the Log Analytics query API
+// response and the Logs page's CSV export, plain or gzip-compressed; the
+// format is told from the content, not the file name. Values are normalised
+// the same way whatever the format: dynamic columns become minified JSON
+// (JSON encoded in strings is decoded), datetimes become UTC, missing
+// strings become "".
+//
+// DuckDB does the reading. It reads a file twice: once to check every record
+// (a datetime that does not parse, an IncidentNumber that is not an int) and
+// once to insert the good ones, converting text to the table's types in SQL.
+// Go splits a file into records only to find the lines of rejected records,
+// when DuckDB cannot parse the file (a malformed line), and for readers (see
+// Reader).
+//
+// Loading is idempotent: a snapshot row is identified by (IncidentName,
+// TimeGenerated, LastModifiedTime), and a row whose key is in the table
+// already, or earlier in the same input, is not added again. Each input loads
+// in one transaction. A record that cannot be read is rejected, with its line
+// and the reason, and the rest of its input is loaded. A column the table
+// lacks is reported once per input and ignored.
+package ingest
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/socq/socq/engine"
+)
+
+// Options for Files.
+type Options struct {
+	// RejectsPath is the file every rejected record is written to, as NDJSON.
+	// "" means the database path with ".rejects.ndjson" appended; for an
+	// in-memory database no file is written unless RejectsPath is set.
+	RejectsPath string
+	// Stdin is read for the file name "-".
+	Stdin io.Reader
+}
+
+// FileSummary counts what happened to the records of one input.
+type FileSummary struct {
+	Name   string
+	Format Format
+	// Read is the number of records: Added + AlreadyPresent + Rejected.
+	Read int
+	// Added rows are new to the table.
+	Added int
+	// AlreadyPresent rows have a key that was in the table already, or
+	// earlier in the same input.
+	AlreadyPresent int
+	// Rejected records were not loaded; Report.Rejects says why.
+	Rejected int
+}
+
+// Reject is a record that was not loaded.
+type Reject struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`   // the 1-based line the record starts on
+	Reason string `json:"reason"` // names the column and the bad value
+	Raw    string `json:"raw"`    // the record as written in the input
+}
+
+// String is the reject as FILE:LINE: reason.
+func (r Reject) String() string { return fmt.Sprintf("%s:%d: %s", r.File, r.Line, r.Reason) }
+
+// Report is what a load did.
+type Report struct {
+	Files    []FileSummary
+	Rejects  []Reject
+	Warnings []string // "FILE: unknown column 'Foo' ignored"
+	// RejectsPath is the file the rejects were written to; "" when none was.
+	RejectsPath string
+}
+
+func (r *Report) add(o outcome) {
+	r.Files = append(r.Files, o.summary)
+	r.Rejects = append(r.Rejects, o.rejects...)
+	r.Warnings = append(r.Warnings, o.warnings...)
+}
+
+// WriteRejects writes the rejects as NDJSON: one object with file, line,
+// reason and raw per line.
+func (r *Report) WriteRejects(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	for _, rej := range r.Rejects {
+		if err := enc.Encode(rej); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Files loads each file, or standard input for "-", into the SecurityIncident
+// table of the database at dbPath, creating it if needed. Every file is
+// opened and its format detected before anything is loaded; a missing file
+// gives an error that is fs.ErrNotExist. Then each loads in its own
+// transaction. On an error the report covers the files loaded before it.
+func Files(ctx context.Context, dbPath string, files []string, opts Options) (*Report, error) {
+	tmp, err := os.MkdirTemp("", "socq-ingest-")
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	t := securityIncident()
+	inputs := make([]*input, 0, len(files))
+	readPaths := make([]string, 0, len(files))
+	var errs []error
+	for _, name := range files {
+		in, err := resolve(t, name, opts.Stdin, tmp)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		inputs = append(inputs, in)
+		readPaths = append(readPaths, in.path)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+
+	db, err := engine.Open(ctx, dbPath, engine.Options{ReadPaths: readPaths})
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+
+	l := &loader{db: db, t: t}
+	rep := &Report{}
+	for _, in := range inputs {
+		out, err := l.loadFile(ctx, in)
+		rep.add(out)
+		if err != nil {
+			err = fmt.Errorf("ingest %s: %w", in.name, err)
+			return rep, errors.Join(err, rep.writeRejectsFile(dbPath, opts.RejectsPath))
+		}
+	}
+	return rep, rep.writeRejectsFile(dbPath, opts.RejectsPath)
+}
+
+// writeRejectsFile writes the rejects, if any, to path or next to the
+// database, and records where.
+func (r *Report) writeRejectsFile(dbPath, path string) error {
+	if len(r.Rejects) == 0 {
+		return nil
+	}
+	if path == "" {
+		if dbPath == "" {
+			return nil
+		}
+		path = dbPath + ".rejects.ndjson"
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("write rejects: %w", err)
+	}
+	if err := r.WriteRejects(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write rejects to %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write rejects to %s: %w", path, err)
+	}
+	r.RejectsPath = path
+	return nil
+}
+
+// Reader loads the content r reads, called name in reports, into the
+// SecurityIncident table of db, in one transaction. It works on any open
+// database, including one opened without file access (socq demo loads its
+// embedded history this way): Go splits the content into records and hands
+// them to DuckDB in batches, which is slower than Files for large inputs.
+// Rejects are returned in the report, not written to a file.
+func Reader(ctx context.Context, db *engine.DB, name string, r io.Reader) (*Report, error) {
+	content, err := uncompressed(bufio.NewReaderSize(r, sniffSize))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	format, err := sniff(content)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	l := &loader{db: db, t: securityIncident()}
+	out, err := l.loadRecords(ctx, name, format, content)
+	rep := &Report{}
+	rep.add(out)
+	if err != nil {
+		return rep, fmt.Errorf("ingest %s: %w", name, err)
+	}
+	return rep, nil
+}
