@@ -21,8 +21,8 @@ var demoQueries = []struct{ title, kql string }{
 		"SecurityIncident\n| where array_length(Tasks) > 0\n| count"},
 	{"The first of them",
 		"SecurityIncident\n| where array_length(Tasks) > 0\n| project TimeGenerated, IncidentNumber, Title, Status, Tasks = array_length(Tasks)\n| take 8"},
-	{"Every task change of incident 3, one row per task per snapshot",
-		"SecurityIncident\n| where IncidentNumber == 3\n| mv-expand Task = Tasks\n| project TimeGenerated, ModifiedBy, Task = tostring(Task.title), Status = tostring(Task.status), CreatedBy = tostring(Task.createdBy.name)"},
+	{"The task changes of incident 5: each task in the snapshot that changed it",
+		"SecurityIncident\n| where IncidentNumber == 5\n| mv-expand Task = Tasks\n| where todatetime(Task.lastModifiedTimeUtc) == LastModifiedTime\n| project TimeGenerated, Task = tostring(Task.title), Status = tostring(Task.status), ChangedBy = tostring(Task.lastModifiedBy.name), CreatedBy = tostring(Task.createdBy.name)"},
 	{"Deleted tasks: who created them and who deleted them",
 		"SecurityIncident\n| mv-expand Task = Tasks\n| where Task.status == \"Deleted\"\n| project TimeGenerated, IncidentNumber, Task = tostring(Task.title), CreatedBy = tostring(Task.createdBy.name), DeletedBy = tostring(Task.lastModifiedBy.name)"},
 }
