@@ -223,6 +223,10 @@ func comparable(e parser.Node, l, r texpr) (texpr, texpr, error) {
 	switch {
 	case l.t == r.t:
 		return l, r, nil
+	case l.t == Int && fitsInt(r), r.t == Int && fitsInt(l):
+		// An int column against a small long literal compares as int, which
+		// keeps the column bare (and DuckDB's filter pushdown working).
+		return texpr{sql: l.sql, t: Int, lit: l.lit}, texpr{sql: r.sql, t: Int, lit: r.lit}, nil
 	case l.t.numeric() && r.t.numeric():
 		t := Long
 		if l.t == Real || r.t == Real {
@@ -248,6 +252,11 @@ func comparable(e parser.Node, l, r texpr) (texpr, texpr, error) {
 	}
 	return texpr{}, texpr{}, parser.Errorf(e.Span(), "cannot compare a %s with a %s", l.t, r.t).
 		WithHint("convert one side, e.g. with tostring(), tolong() or todatetime()")
+}
+
+// fitsInt reports whether x is a long literal within the int range.
+func fitsInt(x texpr) bool {
+	return x.t == Long && x.lit != nil && !x.lit.Null && x.lit.Int >= math.MinInt32 && x.lit.Int <= math.MaxInt32
 }
 
 func numericLiteral(s string, t Type) (texpr, bool) {

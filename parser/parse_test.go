@@ -1,9 +1,12 @@
 package parser
 
 import (
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // roundTripCases parse, print back, and parse again to the same tree.
@@ -104,6 +107,38 @@ func TestParseErrors(t *testing.T) {
 		}
 		if got := c.query[perr.Span.Start:perr.Span.End]; c.caret != "" && got != c.caret {
 			t.Errorf("Parse(%q) points at %q, want %q", c.query, got, c.caret)
+		}
+	}
+}
+
+// TestRoundTripGoldenQueries round-trips every query of the golden cases
+// that parses, so new syntax is covered as soon as a case uses it.
+func TestRoundTripGoldenQueries(t *testing.T) {
+	files, err := filepath.Glob("../testdata/queries/*/*.txtar")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden cases: %v", err)
+	}
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range ar.Files {
+			if f.Name != "query.kql" {
+				continue
+			}
+			q1, err := Parse(string(f.Data))
+			if err != nil {
+				continue // error cases are golden-tested elsewhere
+			}
+			q2, err := Parse(q1.String())
+			if err != nil {
+				t.Errorf("%s: printed query does not parse: %v\n%s", file, err, q1)
+				continue
+			}
+			if !reflect.DeepEqual(stripSpans(q1), stripSpans(q2)) {
+				t.Errorf("%s: round trip changed the tree:\n%s", file, q1)
+			}
 		}
 	}
 }
