@@ -39,7 +39,7 @@ func convert(x texpr, to Type) texpr {
 		case String:
 			out.sql = "TRY_CAST(trim(" + s + ") AS DOUBLE)"
 		case Dynamic:
-			out.sql = "(CASE WHEN json_type(" + s + ") IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(" + s + " AS DOUBLE) WHEN json_type(" + s + ") = 'VARCHAR' THEN TRY_CAST(trim(" + s + "->>'$') AS DOUBLE) END)"
+			out.sql = "(CASE WHEN json_type(" + s + ") IN ('BIGINT', 'UBIGINT', 'DOUBLE') THEN CAST(" + s + " AS DOUBLE) WHEN json_type(" + s + ") = 'VARCHAR' THEN TRY_CAST(trim(" + jsonText(s) + ") AS DOUBLE) END)"
 		default:
 			out.sql = "CAST(NULL AS DOUBLE)"
 		}
@@ -50,7 +50,7 @@ func convert(x texpr, to Type) texpr {
 		case String:
 			out.sql = stringToBoolSQL(s)
 		case Dynamic:
-			out.sql = "(CASE json_type(" + s + ") WHEN 'BOOLEAN' THEN CAST(" + s + " AS BOOLEAN) WHEN 'BIGINT' THEN CAST(" + s + " AS DOUBLE) <> 0 WHEN 'UBIGINT' THEN CAST(" + s + " AS DOUBLE) <> 0 WHEN 'DOUBLE' THEN CAST(" + s + " AS DOUBLE) <> 0 WHEN 'VARCHAR' THEN " + stringToBoolSQL(s+"->>'$'") + " END)"
+			out.sql = "(CASE json_type(" + s + ") WHEN 'BOOLEAN' THEN CAST(" + s + " AS BOOLEAN) WHEN 'BIGINT' THEN CAST(" + s + " AS DOUBLE) <> 0 WHEN 'UBIGINT' THEN CAST(" + s + " AS DOUBLE) <> 0 WHEN 'DOUBLE' THEN CAST(" + s + " AS DOUBLE) <> 0 WHEN 'VARCHAR' THEN " + stringToBoolSQL(jsonText(s)) + " END)"
 		default:
 			out.sql = "CAST(NULL AS BOOLEAN)"
 		}
@@ -59,7 +59,7 @@ func convert(x texpr, to Type) texpr {
 		case String:
 			out.sql = stringToDateTimeSQL(s)
 		case Dynamic:
-			out.sql = "(CASE WHEN json_type(" + s + ") = 'VARCHAR' THEN " + stringToDateTimeSQL(s+"->>'$'") + " END)"
+			out.sql = "(CASE WHEN json_type(" + s + ") = 'VARCHAR' THEN " + stringToDateTimeSQL(jsonText(s)) + " END)"
 		default:
 			out.sql = "CAST(NULL AS TIMESTAMP_NS)"
 		}
@@ -75,6 +75,11 @@ func convert(x texpr, to Type) texpr {
 	}
 	return out
 }
+
+// jsonText is the text of a JSON string value (NULL for other JSON). A
+// function, not DuckDB's ->> operator, whose low precedence would bind
+// "x->>'$' = ''" as "x->>('$' = '')".
+func jsonText(x string) string { return "json_extract_string(" + x + ", '$')" }
 
 // toStringSQL renders x as Kusto's tostring() does; null stays null here
 // (convert wraps it in coalesce).
@@ -95,7 +100,7 @@ func toStringSQL(x texpr) string {
 	case Timespan:
 		return timespanStringSQL(s)
 	case Dynamic:
-		return "(CASE json_type(" + s + ") WHEN 'VARCHAR' THEN " + s + "->>'$' WHEN 'NULL' THEN NULL ELSE CAST(" + s + " AS VARCHAR) END)"
+		return "(CASE json_type(" + s + ") WHEN 'VARCHAR' THEN " + jsonText(s) + " WHEN 'NULL' THEN NULL ELSE CAST(" + s + " AS VARCHAR) END)"
 	}
 	return "NULL"
 }
@@ -137,7 +142,7 @@ func toLongSQL(x texpr) string {
 	case Dynamic:
 		return "(CASE json_type(" + s + ") WHEN 'BIGINT' THEN CAST(" + s + " AS BIGINT) WHEN 'UBIGINT' THEN TRY_CAST(" + s + " AS BIGINT)" +
 			" WHEN 'DOUBLE' THEN TRY_CAST(trunc(CAST(" + s + " AS DOUBLE)) AS BIGINT) WHEN 'BOOLEAN' THEN CAST(CAST(" + s + " AS BOOLEAN) AS BIGINT)" +
-			" WHEN 'VARCHAR' THEN " + stringToLongSQL(s+"->>'$'") + " END)"
+			" WHEN 'VARCHAR' THEN " + stringToLongSQL(jsonText(s)) + " END)"
 	}
 	return "NULL"
 }

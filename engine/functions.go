@@ -103,7 +103,7 @@ func isEmptySQL(x texpr) string {
 	case String:
 		return "(" + x.sql + " = '')"
 	case Dynamic:
-		return "(" + x.sql + " IS NULL OR json_type(" + x.sql + ") = 'NULL' OR (json_type(" + x.sql + ") = 'VARCHAR' AND " + x.sql + "->>'$' = ''))"
+		return "(" + x.sql + " IS NULL OR json_type(" + x.sql + ") = 'NULL' OR (json_type(" + x.sql + ") = 'VARCHAR' AND " + jsonText(x.sql) + " = ''))"
 	}
 	return "(" + x.sql + " IS NULL)"
 }
@@ -128,7 +128,7 @@ func parseJSON(_ *compiler, _ *parser.Call, args []texpr) (texpr, error) {
 	case String:
 		text = x.sql
 	case Dynamic:
-		text = x.sql + "->>'$'"
+		text = jsonText(x.sql)
 		return texpr{sql: "(CASE WHEN json_type(" + x.sql + ") = 'VARCHAR' AND json_valid(" + text + ") AND " + text + " <> '' THEN json(" + text + ") ELSE " + x.sql + " END)", t: Dynamic}, nil
 	default:
 		return convert(x, Dynamic), nil

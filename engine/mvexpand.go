@@ -133,7 +133,7 @@ func elementAs(x texpr, t Type) texpr {
 	case Dynamic:
 		return x
 	case String:
-		return texpr{sql: "coalesce(CASE WHEN json_type(" + s + ") = 'VARCHAR' THEN " + s + "->>'$' END, '')", t: String}
+		return texpr{sql: "coalesce(CASE WHEN json_type(" + s + ") = 'VARCHAR' THEN " + jsonText(s) + " END, '')", t: String}
 	case Long, Int:
 		return texpr{sql: "(CASE WHEN json_type(" + s + ") IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(" + s + " AS " + t.SQLType() + ") END)", t: t}
 	case Real:
