@@ -238,13 +238,9 @@ func (c *compiler) extend(op *parser.Extend, in *scope) (*scope, error) {
 			name = names.unique("")
 		}
 		declared.add(name)
-		p := projection{Column{name, x.t}, x.sql}
-		if i := indexOf(cols, name); i >= 0 {
-			cols[i] = p // extend on an existing column replaces it in place
-			continue
-		}
 		names.add(name)
-		cols = append(cols, p)
+		// extend on an existing column replaces it in place
+		cols = replaceOrAppend(cols, projection{Column{name, x.t}, x.sql})
 	}
 	return c.emitProjection(cols, in, "")
 }

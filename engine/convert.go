@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 )
 
 // convert returns x as type to, following Kusto's conversion rules: a failed
@@ -78,7 +77,7 @@ func convert(x texpr, to Type) texpr {
 
 // jsonText is the text of a JSON string value (NULL for other JSON). A
 // function, not DuckDB's ->> operator, whose low precedence would bind
-// "x->>'$' = ''" as "x->>('$' = '')".
+// "x->>'$' = ”" as "x->>('$' = ”)".
 func jsonText(x string) string { return "json_extract_string(" + x + ", '$')" }
 
 // toStringSQL renders x as Kusto's tostring() does; null stays null here
@@ -204,6 +203,3 @@ func decodeJSONArray(text string) ([]any, error) {
 	walk(v)
 	return out, nil
 }
-
-// sqlList joins SQL fragments with commas.
-func sqlList(parts []string) string { return strings.Join(parts, ", ") }

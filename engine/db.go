@@ -193,7 +193,10 @@ func (db *DB) Tx(ctx context.Context, fn func(*Tx) error) error {
 
 // Exec runs a statement in the transaction and returns the rows it affected.
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := tx.tx.ExecContext(ctx, query, args...)
+	return rowsAffected(tx.tx.ExecContext(ctx, query, args...))
+}
+
+func rowsAffected(res sql.Result, err error) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
@@ -208,10 +211,5 @@ func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // Exec runs one statement outside any explicit transaction.
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := db.sql.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	n, _ := res.RowsAffected()
-	return n, nil
+	return rowsAffected(db.sql.ExecContext(ctx, query, args...))
 }

@@ -328,7 +328,7 @@ func asciiLowerGo(s string) string {
 func stringOperator(e *parser.Binary, l, r texpr) (texpr, error) {
 	neg := strings.HasPrefix(e.Op, "!")
 	op := strings.TrimPrefix(e.Op, "!")
-	cs := strings.HasSuffix(op, "_cs")
+	cs := strings.HasSuffix(op, "_cs") || op == "matches regex"
 	op = strings.TrimSuffix(op, "_cs")
 	l, r = convert(l, String), convert(r, String)
 	ls, rs := l.sql, r.sql
@@ -347,6 +347,8 @@ func stringOperator(e *parser.Binary, l, r texpr) (texpr, error) {
 		sql = "ends_with(" + ls + ", " + rs + ")"
 	case "has", "hasprefix", "hassuffix":
 		sql = hasTerm(op, ls, rs, r, cs)
+	case "matches regex": // Kusto's regular expressions are RE2, as DuckDB's
+		sql = "regexp_matches(" + l.sql + ", " + r.sql + ")"
 	default:
 		return texpr{}, parser.Errorf(e.Span(), "the '%s' operator is not supported", e.Op)
 	}
@@ -430,7 +432,7 @@ func (c *compiler) in(e *parser.In, sc *scope) (texpr, error) {
 		if ci {
 			item = convert(item, String)
 		}
-		lx, ri, err := comparable(le(e, i), x, item)
+		lx, ri, err := comparable(listItem(e, i), x, item)
 		if err != nil {
 			return texpr{}, err
 		}
@@ -454,9 +456,9 @@ func (c *compiler) in(e *parser.In, sc *scope) (texpr, error) {
 	return texpr{sql: sql, t: Bool}, nil
 }
 
-// le returns the node to blame for the i-th list item (flattened items map to
-// the whole expression).
-func le(e *parser.In, i int) parser.Node {
+// listItem returns the node to blame for the i-th list item (flattened items
+// map to the whole expression).
+func listItem(e *parser.In, i int) parser.Node {
 	if i < len(e.List) {
 		return e.List[i]
 	}

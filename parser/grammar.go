@@ -36,7 +36,15 @@ var grammar = participle.MustBuild[gQuery](
 type gQuery struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
+	Lets   []*gLet    `parser:"@@*"`
 	Pipe   *gPipeline `parser:"@@ \";\"?"`
+}
+
+// gLet is a let statement, recognised only to be reported as unsupported.
+type gLet struct {
+	Pos  lexer.Position
+	Name string   `parser:"'let' @Ident"`
+	Rest []string `parser:"@(~';')* ';'"`
 }
 
 type gPipeline struct {
@@ -201,7 +209,7 @@ type gStringOp struct {
 }
 
 type gStrOpTail struct {
-	Op    string  `parser:"@('=~' | '!~' | '!has' | '!has_cs' | '!hasprefix' | '!hasprefix_cs' | '!hassuffix' | '!hassuffix_cs' | '!contains' | '!contains_cs' | '!startswith' | '!startswith_cs' | '!endswith' | '!endswith_cs' | 'has' | 'has_cs' | 'hasprefix' | 'hasprefix_cs' | 'hassuffix' | 'hassuffix_cs' | 'contains' | 'contains_cs' | 'startswith' | 'startswith_cs' | 'endswith' | 'endswith_cs')"`
+	Op    string  `parser:"@('=~' | '!~' | 'matches' 'regex' | '!has' | '!has_cs' | '!hasprefix' | '!hasprefix_cs' | '!hassuffix' | '!hassuffix_cs' | '!contains' | '!contains_cs' | '!startswith' | '!startswith_cs' | '!endswith' | '!endswith_cs' | 'has' | 'has_cs' | 'hasprefix' | 'hasprefix_cs' | 'hassuffix' | 'hassuffix_cs' | 'contains' | 'contains_cs' | 'startswith' | 'startswith_cs' | 'endswith' | 'endswith_cs')"`
 	Right *gUnary `parser:"@@"`
 }
 

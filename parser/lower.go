@@ -36,6 +36,10 @@ var kqlOperators = map[string]bool{
 }
 
 func lowerQuery(g *gQuery) (*Query, error) {
+	if len(g.Lets) > 0 {
+		return nil, Errorf(Span{g.Lets[0].Pos.Offset, g.Lets[0].Pos.Offset + 3}, "let statements are not supported by socq yet").
+			WithHint("write the value into the query in place of '%s'", g.Lets[0].Name)
+	}
 	pipe, err := lowerPipeline(g.Pipe)
 	if err != nil {
 		return nil, err
@@ -313,7 +317,11 @@ func lowerStringOp(g *gStringOp) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
-		left = binary(r.Op, left, right)
+		op := r.Op
+		if op == "matchesregex" { // participle joins the two captured tokens
+			op = "matches regex"
+		}
+		left = binary(op, left, right)
 	}
 	return left, nil
 }
