@@ -46,6 +46,9 @@ type compiler struct {
 	cat  *Catalog
 	opts CompileOptions
 	ctes []string
+	// aggregating is set while compiling summarize's aggregates, where
+	// aggregation functions are allowed; inAggregate inside one of them.
+	aggregating, inAggregate bool
 }
 
 // scope is the typed column list of one stage, and the CTE it lives in.
@@ -156,6 +159,18 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return out, nil
 	case *parser.MvExpand:
 		return c.mvExpand(op, in)
+	case *parser.Sort:
+		return c.sort(op, in)
+	case *parser.Top:
+		return c.top(op, in)
+	case *parser.Distinct:
+		return c.distinct(op, in)
+	case *parser.ProjectNames:
+		return c.projectNames(op, in)
+	case *parser.ProjectRename:
+		return c.projectRename(op, in)
+	case *parser.Summarize:
+		return c.summarize(op, in)
 	}
 	return nil, parser.Errorf(op.Span(), "operator not supported: %s", op)
 }

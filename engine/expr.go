@@ -46,6 +46,8 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 		return c.call(e, sc)
 	case *parser.Member, *parser.Index:
 		return c.dynamicPath(e, sc)
+	case *parser.Star:
+		return texpr{}, parser.Errorf(e.Span(), "'*' stands for all columns only in arg_max() and arg_min()")
 	}
 	return texpr{}, parser.Errorf(e.Span(), "unsupported expression %s", e)
 }

@@ -93,8 +93,10 @@ func init() {
 			}
 			return texpr{sql: "(" + strings.Join(parts, " || ") + ")", t: String}, nil
 		}},
-		"iff": {minArgs: 3, maxArgs: 3, compile: iff},
-		"iif": {minArgs: 3, maxArgs: 3, compile: iff},
+		"bin":   {minArgs: 2, maxArgs: 2, naming: nameFromArgument, compile: bin},
+		"floor": {minArgs: 2, maxArgs: 2, naming: nameFromArgument, compile: bin},
+		"iff":   {minArgs: 3, maxArgs: 3, compile: iff},
+		"iif":   {minArgs: 3, maxArgs: 3, compile: iff},
 	}
 }
 
@@ -136,6 +138,35 @@ func parseJSON(_ *compiler, _ *parser.Call, args []texpr) (texpr, error) {
 	return texpr{sql: "(CASE WHEN " + text + " = '' THEN NULL WHEN json_valid(" + text + ") THEN json(" + text + ") ELSE to_json(" + text + ") END)", t: Dynamic}, nil
 }
 
+// ticksAtUnixEpoch is 1970-01-01 in Kusto's ticks (100 ns since 0001-01-01).
+const ticksAtUnixEpoch = "621355968000000000"
+
+// bin rounds down to a multiple of size. Datetimes bin on Kusto's tick
+// count since 0001-01-01, so 1d bins start at midnight UTC and 7d bins on
+// Mondays (0001-01-01 was one), as in Kusto.
+func bin(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	x, size := args[0], args[1]
+	if x.t == Dynamic {
+		x = convert(x, Real)
+	}
+	if s, ok := constReal(size); ok && s <= 0 || size.lit != nil && size.lit.Kind == parser.TimespanLit && size.lit.Duration <= 0 {
+		return texpr{}, parser.Errorf(call.Args[1].Span(), "the bin size must be positive")
+	}
+	switch {
+	case x.t == DateTime && size.t == Timespan:
+		ticks := "(epoch_ns(" + x.sql + ") // 100 + " + ticksAtUnixEpoch + ")"
+		return texpr{sql: "make_timestamp_ns((" + ticks + " // " + size.sql + " * " + size.sql + " - " + ticksAtUnixEpoch + ") * 100)", t: DateTime}, nil
+	case x.t == Timespan && size.t == Timespan:
+		return texpr{sql: "CAST(floor(" + x.sql + " / " + size.sql + ") AS BIGINT) * " + size.sql, t: Timespan}, nil
+	case (x.t == Int || x.t == Long) && (size.t == Int || size.t == Long):
+		return texpr{sql: "CAST(floor(" + x.sql + " / " + size.sql + ") AS BIGINT) * " + size.sql, t: Long}, nil
+	case x.t.numeric() && size.t.numeric():
+		r := convert(size, Real).sql
+		return texpr{sql: "(floor(" + convert(x, Real).sql + " / " + r + ") * " + r + ")", t: Real}, nil
+	}
+	return texpr{}, parser.Errorf(call.Span(), "bin() cannot round a %s by a %s", x.t, size.t)
+}
+
 func iff(c *compiler, call *parser.Call, args []texpr) (texpr, error) {
 	cond, err := c.predicate(call.Args[0], args[0])
 	if err != nil {
@@ -158,6 +189,12 @@ func (c *compiler) now() texpr {
 
 func (c *compiler) call(e *parser.Call, sc *scope) (texpr, error) {
 	name := e.Func.Name
+	if a, ok := aggregates[name]; ok {
+		return c.aggregateCall(e, a, sc)
+	}
+	if name == "arg_max" || name == "arg_min" {
+		return texpr{}, parser.Errorf(e.Func.Span(), "%s() must stand alone among summarize's aggregates: summarize %s(...) by ...", name, name)
+	}
 	f, ok := functions[name]
 	if !ok {
 		err := parser.Errorf(e.Func.Span(), "unknown function '%s'", name)
@@ -170,11 +207,7 @@ func (c *compiler) call(e *parser.Call, sc *scope) (texpr, error) {
 		return texpr{}, err
 	}
 	if n := len(e.Args); n < f.minArgs || n > f.maxArgs {
-		want := fmt.Sprint(f.minArgs)
-		if f.maxArgs != f.minArgs {
-			want = fmt.Sprintf("%d to %d", f.minArgs, f.maxArgs)
-		}
-		return texpr{}, parser.Errorf(e.Span(), "%s() takes %s argument(s), not %d", name, want, n)
+		return texpr{}, arityError(e, f.minArgs, f.maxArgs)
 	}
 	args := make([]texpr, len(e.Args))
 	for i, a := range e.Args {
@@ -199,7 +232,7 @@ func functionNames() []string {
 // kqlFunctions are Kusto scalar functions socq does not translate yet: they
 // are reported as unsupported rather than unknown.
 var kqlFunctions = map[string]bool{
-	"bag_keys": true, "bin": true, "case": true, "coalesce": true, "column_ifexists": true,
+	"bag_keys": true, "case": true, "coalesce": true, "column_ifexists": true,
 	"countof": true, "datetime_diff": true, "datetime_add": true, "dayofweek": true,
 	"extract": true, "format_datetime": true, "format_timespan": true, "hash": true,
 	"indexof": true, "make_datetime": true, "max_of": true, "min_of": true, "pack": true,
@@ -208,11 +241,9 @@ var kqlFunctions = map[string]bool{
 	"startofmonth": true, "endofday": true, "strcat_array": true, "substring": true,
 	"todecimal": true, "totimespan": true, "trim": true, "array_concat": true,
 	"array_slice": true, "array_index_of": true, "parse_url": true, "url_decode": true,
-	"base64_decode_tostring": true, "unixtime_seconds_todatetime": true, "floor": true,
+	"base64_decode_tostring": true, "unixtime_seconds_todatetime": true,
 	"abs": true, "log": true, "sqrt": true, "pow": true, "getmonth": true, "getyear": true,
-	"hourofday": true, "dcount": true, "count": true, "sum": true, "avg": true,
-	"make_set": true, "make_list": true, "arg_max": true, "arg_min": true, "percentile": true,
-	"strcat_delim": true, "string_size": true, "gettype": true, "array_sort_asc": true,
+	"hourofday": true, "strcat_delim": true, "string_size": true, "gettype": true, "array_sort_asc": true,
 }
 
 // suggest returns the candidate closest to name (by edit distance, ignoring

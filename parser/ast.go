@@ -94,12 +94,75 @@ type MvExpandItem struct {
 	ToType *Ident // to typeof(T), or nil
 }
 
-func (*Where) operator()    {}
-func (*Project) operator()  {}
-func (*Extend) operator()   {}
-func (*Take) operator()     {}
-func (*Count) operator()    {}
-func (*MvExpand) operator() {}
+// Sort orders rows ("order by" is a synonym). Keys without a direction sort
+// descending, as in Kusto.
+type Sort struct {
+	At
+	Keyword string // "sort" or "order"
+	Keys    []*SortKey
+}
+
+// SortKey is one sort expression with its direction and null placement as
+// written ("" when not given).
+type SortKey struct {
+	At
+	Expr  Expr
+	Dir   string // "", "asc" or "desc"
+	Nulls string // "", "first" or "last"
+}
+
+// Top is "top N by Key": the first N rows in that order.
+type Top struct {
+	At
+	Count Expr
+	Key   *SortKey
+}
+
+// Distinct keeps the distinct combinations of the named columns, or of all
+// columns for "distinct *".
+type Distinct struct {
+	At
+	Star    bool
+	Columns []*Ident
+}
+
+// ProjectNames is project-away, project-keep or project-reorder.
+type ProjectNames struct {
+	At
+	Keyword string
+	Columns []*Ident
+}
+
+// ProjectRename renames columns in place: New = Old.
+type ProjectRename struct {
+	At
+	Renames []*Rename
+}
+
+// Rename is one New = Old pair of project-rename.
+type Rename struct {
+	New, Old *Ident
+}
+
+// Summarize groups rows by the By expressions and computes the aggregates.
+type Summarize struct {
+	At
+	Aggs []*NamedExpr
+	By   []*NamedExpr
+}
+
+func (*Sort) operator()          {}
+func (*Top) operator()           {}
+func (*Distinct) operator()      {}
+func (*ProjectNames) operator()  {}
+func (*ProjectRename) operator() {}
+func (*Summarize) operator()     {}
+func (*Where) operator()         {}
+func (*Project) operator()       {}
+func (*Extend) operator()        {}
+func (*Take) operator()          {}
+func (*Count) operator()         {}
+func (*MvExpand) operator()      {}
 
 // NamedExpr is "Name = Expr" or a bare Expr in a column list.
 type NamedExpr struct {
@@ -210,6 +273,12 @@ type Paren struct {
 	X Expr
 }
 
+// Star is '*' as a function argument: arg_max(T, *).
+type Star struct {
+	At
+}
+
+func (*Star) expr()    {}
 func (*Ident) expr()   {}
 func (*Literal) expr() {}
 func (*Binary) expr()  {}

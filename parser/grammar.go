@@ -57,13 +57,62 @@ type gPipeline struct {
 type gOperator struct {
 	Pos      lexer.Position
 	EndPos   lexer.Position
-	Where    *gWhere    `parser:"  @@"`
-	Project  *gProject  `parser:"| @@"`
-	Extend   *gExtend   `parser:"| @@"`
-	Take     *gTake     `parser:"| @@"`
-	Count    *gCount    `parser:"| @@"`
-	MvExpand *gMvExpand `parser:"| @@"`
-	Other    *gOther    `parser:"| @@"`
+	Where    *gWhere     `parser:"  @@"`
+	Project  *gProject   `parser:"| @@"`
+	Extend   *gExtend    `parser:"| @@"`
+	Take     *gTake      `parser:"| @@"`
+	Count    *gCount     `parser:"| @@"`
+	MvExpand *gMvExpand  `parser:"| @@"`
+	Sort     *gSort      `parser:"| @@"`
+	Top      *gTop       `parser:"| @@"`
+	Distinct *gDistinct  `parser:"| @@"`
+	Names    *gNames     `parser:"| @@"`
+	Rename   *gRename    `parser:"| @@"`
+	Summ     *gSummarize `parser:"| @@"`
+	Other    *gOther     `parser:"| @@"`
+}
+
+type gSort struct {
+	Keyword string      `parser:"@('sort' | 'order') 'by'"`
+	Keys    []*gSortKey `parser:"@@ ( ',' @@ )*"`
+}
+
+type gSortKey struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Expr   *gExpr `parser:"@@"`
+	Dir    string `parser:"@('asc' | 'desc')?"`
+	Nulls  string `parser:"( 'nulls' @('first' | 'last') )?"`
+}
+
+type gTop struct {
+	Count *gExpr    `parser:"'top' @@ 'by'"`
+	Key   *gSortKey `parser:"@@"`
+}
+
+type gDistinct struct {
+	Star    bool      `parser:"'distinct' ( @'*'"`
+	Columns []*gIdent `parser:"| @@ ( ',' @@ )* )"`
+}
+
+// gNames is an operator that takes a list of column names.
+type gNames struct {
+	Keyword string    `parser:"@('project-away' | 'project-keep' | 'project-reorder')"`
+	Columns []*gIdent `parser:"@@ ( ',' @@ )*"`
+}
+
+type gRename struct {
+	Pairs []*gRenamePair `parser:"'project-rename' @@ ( ',' @@ )*"`
+}
+
+type gRenamePair struct {
+	New *gIdent `parser:"@@ '='"`
+	Old *gIdent `parser:"@@"`
+}
+
+type gSummarize struct {
+	Aggs []*gNamedExpr `parser:"'summarize' ( (?! 'by') @@ ( ',' @@ )* )?"`
+	By   []*gNamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
 }
 
 type gWhere struct {
@@ -111,7 +160,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 
@@ -254,8 +303,10 @@ type gCall struct {
 }
 
 type gCallArg struct {
-	Star bool   `parser:"  @\"*\""`
-	Expr *gExpr `parser:"| @@"`
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Star   bool   `parser:"  @\"*\""`
+	Expr   *gExpr `parser:"| @@"`
 }
 
 // gDynamic is the JSON-like value inside dynamic(...).

@@ -19,19 +19,19 @@ var reserved = map[string]bool{
 	"has_cs": true, "contains_cs": true, "startswith_cs": true, "endswith_cs": true,
 	"hasprefix": true, "hassuffix": true, "hasprefix_cs": true, "hassuffix_cs": true,
 	"has_any": true, "has_all": true, "kind": true, "bagexpansion": true, "with_itemindex": true,
+	"asc": true, "desc": true, "nulls": true,
 }
 
 // kqlOperators are tabular operators of the Kusto language that socq does not
 // (yet) translate, so that they are reported as unsupported, not unknown.
 var kqlOperators = map[string]bool{
-	"as": true, "consume": true, "distinct": true, "evaluate": true, "facet": true,
+	"as": true, "consume": true, "evaluate": true, "facet": true,
 	"find": true, "fork": true, "getschema": true, "invoke": true, "join": true,
-	"lookup": true, "make-series": true, "mv-apply": true, "order": true, "parse": true,
+	"lookup": true, "make-series": true, "mv-apply": true, "parse": true,
 	"parse-where": true, "parse-kv": true, "partition": true, "print": true,
-	"project-away": true, "project-keep": true, "project-rename": true,
-	"project-reorder": true, "project-smart": true, "range": true, "reduce": true,
+	"project-smart": true, "range": true, "reduce": true,
 	"render": true, "sample": true, "sample-distinct": true, "scan": true, "search": true,
-	"serialize": true, "sort": true, "summarize": true, "top": true, "top-hitters": true,
+	"serialize": true, "top-hitters": true,
 	"top-nested": true, "union": true, "externaldata": true, "datatable": true,
 }
 
@@ -94,6 +94,52 @@ func lowerOperator(g *gOperator) (Operator, error) {
 		return &Count{At: At{sp}}, nil
 	case g.MvExpand != nil:
 		return lowerMvExpand(sp, g.MvExpand)
+	case g.Sort != nil:
+		keys := make([]*SortKey, len(g.Sort.Keys))
+		for i, gk := range g.Sort.Keys {
+			k, err := lowerSortKey(gk)
+			if err != nil {
+				return nil, err
+			}
+			keys[i] = k
+		}
+		return &Sort{At: At{sp}, Keyword: g.Sort.Keyword, Keys: keys}, nil
+	case g.Top != nil:
+		n, err := lowerExpr(g.Top.Count)
+		if err != nil {
+			return nil, err
+		}
+		k, err := lowerSortKey(g.Top.Key)
+		if err != nil {
+			return nil, err
+		}
+		return &Top{At: At{sp}, Count: n, Key: k}, nil
+	case g.Distinct != nil:
+		cols, err := lowerIdents(g.Distinct.Columns)
+		return &Distinct{At: At{sp}, Star: g.Distinct.Star, Columns: cols}, err
+	case g.Names != nil:
+		cols, err := lowerIdents(g.Names.Columns)
+		return &ProjectNames{At: At{sp}, Keyword: g.Names.Keyword, Columns: cols}, err
+	case g.Rename != nil:
+		r := &ProjectRename{At: At{sp}}
+		for _, gp := range g.Rename.Pairs {
+			ids, err := lowerIdents([]*gIdent{gp.New, gp.Old})
+			if err != nil {
+				return nil, err
+			}
+			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
+		}
+		return r, nil
+	case g.Summ != nil:
+		aggs, err := lowerNamedExprs(g.Summ.Aggs)
+		if err != nil {
+			return nil, err
+		}
+		by, err := lowerNamedExprs(g.Summ.By)
+		if err != nil {
+			return nil, err
+		}
+		return &Summarize{At: At{sp}, Aggs: aggs, By: by}, nil
 	}
 	return nil, unsupportedOperator(g.Other)
 }
@@ -103,21 +149,45 @@ func unsupportedOperator(g *gOther) *Error {
 	switch {
 	case kqlOperators[g.Name]:
 		return Errorf(sp, "the '%s' operator is not supported by socq yet", g.Name).
-			WithHint("supported operators: where, project, extend, mv-expand, take, limit, count")
+			WithHint("%s", supportedOperatorsHint)
 	case kqlOperators[strings.ToLower(g.Name)] || isSupportedOperator(strings.ToLower(g.Name)):
 		return Errorf(sp, "unknown operator '%s'", g.Name).
 			WithHint("KQL operators are lower case: '%s'", strings.ToLower(g.Name))
 	}
 	return Errorf(sp, "unknown operator '%s'", g.Name).
-		WithHint("supported operators: where, project, extend, mv-expand, take, limit, count")
+		WithHint("%s", supportedOperatorsHint)
 }
+
+const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, take, limit, count"
 
 func isSupportedOperator(name string) bool {
 	switch name {
-	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand":
+	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
+		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
+		"project-rename", "summarize":
 		return true
 	}
 	return false
+}
+
+func lowerSortKey(g *gSortKey) (*SortKey, error) {
+	x, err := lowerExpr(g.Expr)
+	if err != nil {
+		return nil, err
+	}
+	return &SortKey{At: At{span(g.Pos, g.EndPos)}, Expr: x, Dir: g.Dir, Nulls: g.Nulls}, nil
+}
+
+func lowerIdents(gs []*gIdent) ([]*Ident, error) {
+	out := make([]*Ident, len(gs))
+	for i, g := range gs {
+		id, err := lowerIdent(g)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = id
+	}
+	return out, nil
 }
 
 func lowerMvExpand(sp Span, g *gMvExpand) (*MvExpand, error) {
@@ -422,7 +492,8 @@ func lowerCall(sp Span, g *gCall) (Expr, error) {
 	c := &Call{At: At{sp}, Func: fn}
 	for _, a := range g.Args {
 		if a.Star {
-			return nil, Errorf(sp, "'*' as an argument of %s() is not supported", fn.Name)
+			c.Args = append(c.Args, &Star{At: At{span(a.Pos, a.EndPos)}})
+			continue
 		}
 		e, err := lowerExpr(a.Expr)
 		if err != nil {

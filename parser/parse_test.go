@@ -26,6 +26,10 @@ var roundTripCases = []string{
 	`SecurityIncident | extend t = 1d + 2h + 30m + 10s + 100ms + 1.5h, n = datetime(null), ts = time(1.02:03:04), m = timespan(-1d)`,
 	`SecurityIncident | project ['my col'] = Title, ["x y"] = 1, Owner.['odd key']`,
 	`SecurityIncident | extend p = a + b has "x", q = 1 < 2 == true, ['5th_Percentile'] = 5th_Percentile`,
+	`SecurityIncident | sort by TimeGenerated desc, Title asc nulls first | order by IncidentNumber | top 5 by Severity nulls last`,
+	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
+	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
+	`SecurityIncident | summarize arg_max(TimeGenerated, *) by IncidentNumber | summarize count(), n = dcount(Title), max_of(percentile(x, 5), 0) by bin(TimeGenerated, 1d), Severity | summarize by Status`,
 	`SecurityIncident | where Title == @"C:\path" and Title == "tab\there" and Title == 'it''s'`,
 }
 
@@ -83,7 +87,7 @@ func TestParseErrors(t *testing.T) {
 	cases := []struct {
 		query, msg, caret string
 	}{
-		{`SecurityIncident | summarize count() by Status`, "the 'summarize' operator is not supported", "summarize"},
+		{`SecurityIncident | evaluate bag_unpack(Tasks)`, "the 'evaluate' operator is not supported", "evaluate"},
 		{`SecurityIncident | frobnicate`, "unknown operator 'frobnicate'", "frobnicate"},
 		{`SecurityIncident | WHERE x`, "unknown operator 'WHERE'", "WHERE"},
 		{`SecurityIncident | where`, "unexpected end of query", ""},
@@ -93,7 +97,7 @@ func TestParseErrors(t *testing.T) {
 		{"SecurityIncident | where Title == \"a\x00\"", "NUL", "\x00"},
 		{`SecurityIncident | where Title !frob "x"`, "unexpected '!frob'", "!frob"},
 		{`SecurityIncident | where a = 1`, "unexpected '='", "="},
-		{`SecurityIncident | project-away Title`, "the 'project-away' operator is not supported", "project-away"},
+		{`SecurityIncident | join (SecurityIncident) on IncidentNumber`, "the 'join' operator is not supported", "join"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.query)

@@ -23,6 +23,65 @@ func (p *Pipeline) String() string {
 	return b.String()
 }
 
+func (s *Sort) String() string {
+	keys := make([]string, len(s.Keys))
+	for i, k := range s.Keys {
+		keys[i] = k.String()
+	}
+	return s.Keyword + " by " + strings.Join(keys, ", ")
+}
+
+func (k *SortKey) String() string {
+	s := k.Expr.String()
+	if k.Dir != "" {
+		s += " " + k.Dir
+	}
+	if k.Nulls != "" {
+		s += " nulls " + k.Nulls
+	}
+	return s
+}
+
+func (t *Top) String() string { return "top " + t.Count.String() + " by " + t.Key.String() }
+
+func (d *Distinct) String() string {
+	if d.Star {
+		return "distinct *"
+	}
+	return "distinct " + joinIdents(d.Columns)
+}
+
+func (p *ProjectNames) String() string { return p.Keyword + " " + joinIdents(p.Columns) }
+
+func (p *ProjectRename) String() string {
+	parts := make([]string, len(p.Renames))
+	for i, r := range p.Renames {
+		parts[i] = r.New.String() + " = " + r.Old.String()
+	}
+	return "project-rename " + strings.Join(parts, ", ")
+}
+
+func (s *Summarize) String() string {
+	out := "summarize"
+	if len(s.Aggs) > 0 {
+		out += " " + joinNamed(s.Aggs)
+	}
+	if len(s.By) > 0 {
+		out += " by " + joinNamed(s.By)
+	}
+	return out
+}
+
+func joinIdents(ids []*Ident) string {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		parts[i] = id.String()
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (*Star) String() string { return "*" }
+
 func (w *Where) String() string { return "where " + w.Pred.String() }
 
 func (p *Project) String() string { return "project " + joinNamed(p.Columns) }

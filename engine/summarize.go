@@ -1,0 +1,407 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/socq/socq/parser"
+)
+
+// aggregate is one KQL aggregation function. Its arguments are compiled in
+// the input's row scope; compile returns the SQL aggregate over them.
+type aggregate struct {
+	minArgs, maxArgs int
+	// prefix is the default column name's stem: count() → count_,
+	// dcount(x) → dcount_x, make_set(x) → set_x.
+	prefix  string
+	noArg   bool // the default name ignores the argument (count(), countif())
+	compile func(call *parser.Call, args []texpr) (texpr, error)
+}
+
+// aggregates lists the aggregation functions summarize knows. arg_max and
+// arg_min, which yield several columns, are handled by summarize itself.
+var aggregates map[string]aggregate
+
+func init() {
+	aggregates = map[string]aggregate{
+		"count": {minArgs: 0, maxArgs: 1, prefix: "count", compile: func(_ *parser.Call, args []texpr) (texpr, error) {
+			if len(args) == 0 {
+				return texpr{sql: "count(*)", t: Long}, nil
+			}
+			return texpr{sql: "count(" + args[0].sql + ")", t: Long}, nil
+		}},
+		"countif": {minArgs: 1, maxArgs: 1, prefix: "countif", noArg: true, compile: func(call *parser.Call, args []texpr) (texpr, error) {
+			p, err := predicateOf(call.Args[0], args[0])
+			return texpr{sql: "count(*) FILTER (WHERE " + p + ")", t: Long}, err
+		}},
+		"dcount": {minArgs: 1, maxArgs: 2, prefix: "dcount", compile: func(_ *parser.Call, args []texpr) (texpr, error) {
+			return texpr{sql: "count(DISTINCT " + args[0].sql + ")", t: Long}, nil
+		}},
+		"dcountif": {minArgs: 2, maxArgs: 3, prefix: "dcountif", compile: func(call *parser.Call, args []texpr) (texpr, error) {
+			p, err := predicateOf(call.Args[1], args[1])
+			return texpr{sql: "count(DISTINCT " + args[0].sql + ") FILTER (WHERE " + p + ")", t: Long}, err
+		}},
+		"sum":   {minArgs: 1, maxArgs: 1, prefix: "sum", compile: numericAggregate("sum", "")},
+		"sumif": {minArgs: 2, maxArgs: 2, prefix: "sumif", compile: numericAggregate("sum", "if")},
+		"avg":   {minArgs: 1, maxArgs: 1, prefix: "avg", compile: numericAggregate("avg", "")},
+		"avgif": {minArgs: 2, maxArgs: 2, prefix: "avgif", compile: numericAggregate("avg", "if")},
+		"min":   {minArgs: 1, maxArgs: 1, prefix: "min", compile: extreme("min")},
+		"max":   {minArgs: 1, maxArgs: 1, prefix: "max", compile: extreme("max")},
+		"stdev": {minArgs: 1, maxArgs: 1, prefix: "stdev", compile: func(_ *parser.Call, args []texpr) (texpr, error) {
+			return texpr{sql: "stddev_samp(" + convert(args[0], Real).sql + ")", t: Real}, nil
+		}},
+		"any":        {minArgs: 1, maxArgs: 1, prefix: "any", compile: anyValue},
+		"take_any":   {minArgs: 1, maxArgs: 1, prefix: "any", compile: anyValue},
+		"make_set":   {minArgs: 1, maxArgs: 2, prefix: "set", compile: makeList(true)},
+		"make_list":  {minArgs: 1, maxArgs: 2, prefix: "list", compile: makeList(false)},
+		"percentile": {minArgs: 2, maxArgs: 2, prefix: "percentile", compile: percentile},
+	}
+}
+
+// predicateOf is compiler.predicate for aggregate arguments.
+func predicateOf(e parser.Expr, x texpr) (string, error) {
+	return (&compiler{}).predicate(e, x)
+}
+
+// numericAggregate is sum or avg, optionally with an if-predicate. Integer
+// sums are long; averages are real; a timespan sum or average is a timespan.
+func numericAggregate(fn, suffix string) func(*parser.Call, []texpr) (texpr, error) {
+	return func(call *parser.Call, args []texpr) (texpr, error) {
+		x := args[0]
+		if x.t == Dynamic {
+			x = convert(x, Real)
+		}
+		filter := ""
+		if suffix == "if" {
+			p, err := predicateOf(call.Args[1], args[1])
+			if err != nil {
+				return texpr{}, err
+			}
+			filter = " FILTER (WHERE " + p + ")"
+		}
+		agg := fn + "(" + x.sql + ")" + filter
+		switch {
+		case x.t == Timespan:
+			return texpr{sql: "CAST(" + agg + " AS BIGINT)", t: Timespan}, nil
+		case fn == "avg" && x.t.numeric():
+			return texpr{sql: agg, t: Real}, nil
+		case x.t == Int || x.t == Long:
+			return texpr{sql: "CAST(" + agg + " AS BIGINT)", t: Long}, nil
+		case x.t == Real:
+			return texpr{sql: agg, t: Real}, nil
+		}
+		return texpr{}, parser.Errorf(call.Args[0].Span(), "%s%s() needs a number or timespan, not a %s", fn, suffix, x.t)
+	}
+}
+
+func extreme(fn string) func(*parser.Call, []texpr) (texpr, error) {
+	return func(call *parser.Call, args []texpr) (texpr, error) {
+		x := args[0]
+		if x.t == Dynamic {
+			x = convert(x, Real)
+		}
+		if x.t == Bool {
+			return texpr{}, parser.Errorf(call.Args[0].Span(), "%s() cannot take a bool", fn)
+		}
+		return texpr{sql: fn + "(" + x.sql + ")", t: x.t}, nil
+	}
+}
+
+func anyValue(_ *parser.Call, args []texpr) (texpr, error) {
+	return texpr{sql: "any_value(" + args[0].sql + ")", t: args[0].t}, nil
+}
+
+// makeList is make_list or make_set: a dynamic array of the non-null values
+// (an empty array, not null, for no values). Kusto does not define the order
+// of make_set; socq sorts it so results are repeatable.
+func makeList(set bool) func(*parser.Call, []texpr) (texpr, error) {
+	return func(call *parser.Call, args []texpr) (texpr, error) {
+		x := convert(args[0], Dynamic)
+		var list string
+		if set {
+			list = "list(DISTINCT " + x.sql + " ORDER BY " + x.sql + ") FILTER (WHERE " + x.sql + " IS NOT NULL)"
+		} else {
+			list = "list(" + x.sql + ") FILTER (WHERE " + x.sql + " IS NOT NULL)"
+		}
+		if len(args) == 2 {
+			n, ok := constLong(args[1])
+			if !ok || n < 1 {
+				return texpr{}, parser.Errorf(call.Args[1].Span(), "the size limit must be a positive whole number")
+			}
+			list = fmt.Sprintf("list_slice(%s, 1, %d)", list, n)
+		}
+		return texpr{sql: "CAST(coalesce(to_json(" + list + "), '[]') AS JSON)", t: Dynamic}, nil
+	}
+}
+
+// percentile uses the nearest-rank definition: the smallest value such that
+// at least P percent of the values are less than or equal to it.
+func percentile(call *parser.Call, args []texpr) (texpr, error) {
+	x := args[0]
+	if x.t == Dynamic {
+		x = convert(x, Real)
+	}
+	p, ok := constReal(args[1])
+	if !ok || p < 0 || p > 100 {
+		return texpr{}, parser.Errorf(call.Args[1].Span(), "the percentile must be a constant between 0 and 100")
+	}
+	if !(x.t.numeric() || x.t == DateTime || x.t == Timespan) {
+		return texpr{}, parser.Errorf(call.Args[0].Span(), "percentile() needs a number, datetime or timespan, not a %s", x.t)
+	}
+	sql := fmt.Sprintf("list_sort(list(%s) FILTER (WHERE %s IS NOT NULL))[greatest(1, CAST(ceil(%s / 100.0 * count(%s)) AS BIGINT))]",
+		x.sql, x.sql, strconv.FormatFloat(p, 'g', -1, 64), x.sql)
+	return texpr{sql: sql, t: x.t}, nil
+}
+
+func constLong(x texpr) (int64, bool) {
+	if x.lit != nil && !x.lit.Null && (x.lit.Kind == parser.LongLit || x.lit.Kind == parser.IntLit) {
+		return x.lit.Int, true
+	}
+	return 0, false
+}
+
+func constReal(x texpr) (float64, bool) {
+	if n, ok := constLong(x); ok {
+		return float64(n), true
+	}
+	if x.lit != nil && !x.lit.Null && x.lit.Kind == parser.RealLit {
+		return x.lit.Real, true
+	}
+	return 0, false
+}
+
+// aggregateName is the default column name of an unnamed aggregate, as Kusto
+// names it: count_, dcount_Title, set_Severity, percentile_x_55.
+func aggregateName(call *parser.Call, a aggregate) string {
+	if a.noArg || len(call.Args) == 0 {
+		return a.prefix + "_"
+	}
+	name := a.prefix + "_" + columnName(call.Args[0])
+	if call.Func.Name == "percentile" {
+		if lit, ok := call.Args[1].(*parser.Literal); ok {
+			p := lit.String()
+			if lit.Kind == parser.RealLit {
+				p = strconv.FormatFloat(lit.Real, 'f', -1, 64)
+			}
+			name += "_" + strings.ReplaceAll(p, ".", "_")
+		}
+	}
+	return name
+}
+
+// aggregateCall compiles a call to an aggregation function. It is valid only
+// among summarize's aggregates, and aggregates do not nest.
+func (c *compiler) aggregateCall(e *parser.Call, a aggregate, sc *scope) (texpr, error) {
+	name := e.Func.Name
+	switch {
+	case !c.aggregating:
+		return texpr{}, parser.Errorf(e.Func.Span(), "the aggregation function '%s' can only be used in summarize", name)
+	case c.inAggregate:
+		return texpr{}, parser.Errorf(e.Func.Span(), "aggregation functions cannot be nested: '%s' is inside another aggregate", name)
+	}
+	if n := len(e.Args); n < a.minArgs || n > a.maxArgs {
+		return texpr{}, arityError(e, a.minArgs, a.maxArgs)
+	}
+	c.inAggregate = true
+	defer func() { c.inAggregate = false }()
+	args := make([]texpr, len(e.Args))
+	for i, arg := range e.Args {
+		x, err := c.expr(arg, sc)
+		if err != nil {
+			return texpr{}, err
+		}
+		args[i] = x
+	}
+	return a.compile(e, args)
+}
+
+// summarizeColumn is one output column of summarize: an aggregate over the
+// input, or a field of an arg_max/arg_min struct.
+type summarizeColumn struct {
+	Column
+	sql     string // the aggregate; "" for a struct field
+	struct_ string // the grouped stage's column holding the struct
+	field   string // the field of that struct
+}
+
+func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
+	names := newNameSet()
+	var keys []projection
+	for _, b := range op.By {
+		x, err := c.expr(b.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		name := columnName(b.Expr)
+		if b.Name != nil {
+			name = b.Name.Name
+		}
+		name = names.unique(name)
+		names.add(name)
+		keys = append(keys, projection{Column{name, x.t}, x.sql})
+	}
+
+	var cols []summarizeColumn
+	var structs []string // SQL of each arg_max/arg_min struct, _arg1, _arg2, …
+	for _, ne := range op.Aggs {
+		if call, ok := unparen(ne.Expr).(*parser.Call); ok && (call.Func.Name == "arg_max" || call.Func.Name == "arg_min") {
+			if ne.Name != nil {
+				return nil, parser.Errorf(ne.Name.Span(), "name the columns of %s() with project-rename after summarize", call.Func.Name)
+			}
+			fields, structSQL, err := c.argExtreme(call, in, names)
+			if err != nil {
+				return nil, err
+			}
+			structs = append(structs, structSQL)
+			for i := range fields {
+				fields[i].struct_ = fmt.Sprintf("_arg%d", len(structs))
+			}
+			cols = append(cols, fields...)
+			continue
+		}
+		c.aggregating = true
+		x, err := c.expr(ne.Expr, in)
+		c.aggregating = false
+		if err != nil {
+			return nil, err
+		}
+		var name string
+		switch {
+		case ne.Name != nil:
+			name = ne.Name.Name
+			if names.has(name) {
+				return nil, parser.Errorf(ne.Name.Span(), "column '%s' is declared twice in this summarize", name)
+			}
+		default:
+			base := ""
+			if call, ok := unparen(ne.Expr).(*parser.Call); ok {
+				if a, ok := aggregates[call.Func.Name]; ok {
+					base = aggregateName(call, a)
+				}
+			}
+			name = names.unique(base)
+		}
+		names.add(name)
+		cols = append(cols, summarizeColumn{Column: Column{name, x.t}, sql: x.sql})
+	}
+
+	// Stage 1 groups and aggregates; arg_max/arg_min yield structs that
+	// stage 2 unpacks into their columns.
+	sqlNames := newSQLNames()
+	var sel []string
+	out := &scope{}
+	for _, k := range keys {
+		id := sqlNames.assign(k.Name)
+		sel = append(sel, k.sql+" AS "+QuoteIdent(id))
+		out.cols = append(out.cols, scopeColumn{k.Column, id})
+	}
+	for _, col := range cols {
+		if col.struct_ != "" {
+			continue
+		}
+		id := sqlNames.assign(col.Name)
+		sel = append(sel, col.sql+" AS "+QuoteIdent(id))
+		out.cols = append(out.cols, scopeColumn{col.Column, id})
+	}
+	for i, s := range structs {
+		sel = append(sel, s+" AS "+QuoteIdent(fmt.Sprintf("_arg%d", i+1)))
+	}
+	body := "SELECT " + strings.Join(sel, ", ") + "\nFROM " + in.from
+	if len(keys) > 0 {
+		pos := make([]string, len(keys))
+		for i := range keys {
+			pos[i] = strconv.Itoa(i + 1)
+		}
+		body += "\nGROUP BY " + strings.Join(pos, ", ")
+	}
+	grouped := &scope{cols: out.cols, from: c.addCTE(body)}
+	if len(structs) == 0 {
+		return grouped, nil
+	}
+	// Output order: keys, then every aggregate column in the order written.
+	final := make([]projection, 0, len(keys)+len(cols))
+	for _, col := range grouped.cols[:len(keys)] {
+		final = append(final, projection{col.Column, QuoteIdent(col.sql)})
+	}
+	plain := grouped.cols[len(keys):]
+	for _, col := range cols {
+		if col.struct_ == "" {
+			final = append(final, projection{col.Column, QuoteIdent(plain[0].sql)})
+			plain = plain[1:]
+			continue
+		}
+		final = append(final, projection{col.Column, QuoteIdent(col.struct_) + "." + QuoteIdent(col.field)})
+	}
+	return c.emitProjection(final, grouped, "")
+}
+
+// argExtreme compiles arg_max(T, cols...) or arg_min: the row with the
+// greatest (least) T, ignoring null T. "*" stands for every input column
+// not already an output (so "arg_max(T, *) by K" gives K, T, then the
+// rest with their own names). One DuckDB arg_max over a struct keeps all
+// the columns from the same row.
+func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]summarizeColumn, string, error) {
+	if len(call.Args) < 1 {
+		return nil, "", arityError(call, 1, 64)
+	}
+	if _, star := call.Args[0].(*parser.Star); star {
+		return nil, "", parser.Errorf(call.Args[0].Span(), "the first argument of %s() is the value to maximise, not '*'", call.Func.Name)
+	}
+	by, err := c.expr(call.Args[0], in)
+	if err != nil {
+		return nil, "", err
+	}
+	if by.t == Dynamic {
+		by = convert(by, Real)
+	}
+	type field struct {
+		name string
+		x    texpr
+	}
+	fields := []field{{columnName(call.Args[0]), by}}
+	for _, arg := range call.Args[1:] {
+		if _, star := arg.(*parser.Star); star {
+			for _, col := range in.cols {
+				if !names.has(col.Name) && !slices.ContainsFunc(fields, func(f field) bool { return f.name == col.Name }) {
+					fields = append(fields, field{col.Name, texpr{sql: QuoteIdent(col.sql), t: col.Type}})
+				}
+			}
+			continue
+		}
+		x, err := c.expr(arg, in)
+		if err != nil {
+			return nil, "", err
+		}
+		fields = append(fields, field{columnName(arg), x})
+	}
+	var out []summarizeColumn
+	pack := make([]string, len(fields))
+	for i, f := range fields {
+		key := fmt.Sprintf("f%d", i)
+		pack[i] = key + " := " + f.x.sql
+		name := names.unique(f.name)
+		names.add(name)
+		out = append(out, summarizeColumn{Column: Column{name, f.x.t}, field: key})
+	}
+	return out, call.Func.Name + "(struct_pack(" + strings.Join(pack, ", ") + "), " + by.sql + ")", nil
+}
+
+func unparen(e parser.Expr) parser.Expr {
+	for {
+		p, ok := e.(*parser.Paren)
+		if !ok {
+			return e
+		}
+		e = p.X
+	}
+}
+
+func arityError(e *parser.Call, minArgs, maxArgs int) *parser.Error {
+	want := fmt.Sprint(minArgs)
+	if maxArgs != minArgs {
+		want = fmt.Sprintf("%d to %d", minArgs, maxArgs)
+	}
+	return parser.Errorf(e.Span(), "%s() takes %s argument(s), not %d", e.Func.Name, want, len(e.Args))
+}
