@@ -10,6 +10,7 @@ package engine
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -33,7 +34,12 @@ type CompileOptions struct {
 // Compile translates a parsed query into SQL over the catalog's tables.
 // Errors are *parser.Error pointing into the query text.
 func Compile(q *parser.Query, cat *Catalog, opts CompileOptions) (*Plan, error) {
-	c := &compiler{cat: cat, opts: opts}
+	c := &compiler{cat: cat, opts: opts, scalars: map[string]texpr{}, tables: map[string]tabularLet{}}
+	for _, l := range q.Lets {
+		if err := c.let(l); err != nil {
+			return nil, err
+		}
+	}
 	sc, err := c.pipeline(q.Pipe)
 	if err != nil {
 		return nil, err
@@ -49,6 +55,47 @@ type compiler struct {
 	// aggregating is set while compiling summarize's aggregates, where
 	// aggregation functions are allowed; inAggregate inside one of them.
 	aggregating, inAggregate bool
+	// scalars and tables are the let-bound names seen so far.
+	scalars map[string]texpr
+	tables  map[string]tabularLet
+}
+
+// tabularLet is a let-bound pipeline and the tabular lets it may refer to
+// (those defined before it).
+type tabularLet struct {
+	pipe   *parser.Pipeline
+	tables map[string]tabularLet
+}
+
+// let binds a name. A let whose value is a bare name of a table is tabular;
+// any other expression is a scalar, compiled once and inlined where used.
+func (c *compiler) let(l *parser.Let) error {
+	name := l.Name.Name
+	if _, ok := c.cat.Table(name); ok {
+		return parser.Errorf(l.Name.Span(), "'%s' is a table: a let cannot rebind it", name)
+	}
+	pipe := l.Pipe
+	if id, ok := l.Expr.(*parser.Ident); ok && pipe == nil && c.isTable(id.Name) {
+		pipe = &parser.Pipeline{At: id.At, Source: id}
+	}
+	delete(c.scalars, name)
+	delete(c.tables, name)
+	if pipe != nil {
+		c.tables[name] = tabularLet{pipe: pipe, tables: maps.Clone(c.tables)}
+		return nil
+	}
+	x, err := c.expr(l.Expr, &scope{})
+	if err != nil {
+		return err
+	}
+	c.scalars[name] = x
+	return nil
+}
+
+func (c *compiler) isTable(name string) bool {
+	_, isLet := c.tables[name]
+	_, isTable := c.cat.Table(name)
+	return isLet || isTable
 }
 
 // scope is the typed column list of one stage, and the CTE it lives in.
@@ -125,8 +172,17 @@ func (c *compiler) pipeline(p *parser.Pipeline) (*scope, error) {
 }
 
 func (c *compiler) source(id *parser.Ident) (*scope, error) {
+	if l, ok := c.tables[id.Name]; ok {
+		outer := c.tables
+		c.tables = l.tables
+		defer func() { c.tables = outer }()
+		return c.pipeline(l.pipe)
+	}
 	t, ok := c.cat.Table(id.Name)
 	if !ok {
+		if _, scalar := c.scalars[id.Name]; scalar {
+			return nil, parser.Errorf(id.Span(), "'%s' is a scalar let, not a table", id.Name)
+		}
 		err := parser.Errorf(id.Span(), "unknown table '%s'", id.Name)
 		if s := suggest(id.Name, c.cat.TableNames()); s != "" {
 			return nil, err.WithHint("did you mean '%s'?", s)
@@ -301,19 +357,21 @@ func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {
 	return out, nil
 }
 
-// constInt evaluates an expression that must be a non-negative integer constant.
+// constInt evaluates an expression that must be a non-negative integer
+// constant: a literal, or a let bound to one.
 func (c *compiler) constInt(e parser.Expr, in *scope) (int64, error) {
-	if p, ok := e.(*parser.Paren); ok {
-		return c.constInt(p.X, in)
+	x, err := c.expr(unparen(e), in)
+	if err != nil {
+		return 0, err
 	}
-	lit, ok := e.(*parser.Literal)
-	if !ok || (lit.Kind != parser.LongLit && lit.Kind != parser.IntLit) || lit.Null {
+	n, ok := constLong(x)
+	if !ok {
 		return 0, parser.Errorf(e.Span(), "expected a constant whole number here")
 	}
-	if lit.Int < 0 {
-		return 0, parser.Errorf(e.Span(), "expected a number of rows, not %d", lit.Int)
+	if n < 0 {
+		return 0, parser.Errorf(e.Span(), "expected a number of rows, not %d", n)
 	}
-	return lit.Int, nil
+	return n, nil
 }
 
 // nameSet tracks the KQL names used in one output, and derives unique ones

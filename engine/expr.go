@@ -21,11 +21,16 @@ type texpr struct {
 func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	switch e := e.(type) {
 	case *parser.Ident:
-		col, ok := sc.lookup(e.Name)
-		if !ok {
-			return texpr{}, unknownColumn(e, sc)
+		if col, ok := sc.lookup(e.Name); ok {
+			return texpr{sql: QuoteIdent(col.sql), t: col.Type}, nil
 		}
-		return texpr{sql: QuoteIdent(col.sql), t: col.Type}, nil
+		if x, ok := c.scalars[e.Name]; ok {
+			return x, nil
+		}
+		if c.isTable(e.Name) {
+			return texpr{}, parser.Errorf(e.Span(), "'%s' is a table, not a value", e.Name)
+		}
+		return texpr{}, unknownColumn(e, sc)
 	case *parser.Literal:
 		return literal(e), nil
 	case *parser.Paren:

@@ -20,7 +20,7 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/queries")
 
 // goldenNow is now() in golden cases, so ago() gives the same answer every run.
-var goldenNow = time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
+var goldenNow = time.Date(2026, 9, 20, 0, 0, 0, 0, time.UTC)
 
 // TestGolden runs every testdata/queries/<area>/<case>.txtar: query.kql is
 // compiled (want.sql) and run on testdata/history/fixture.ndjson (want.csv),

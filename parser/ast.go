@@ -27,9 +27,19 @@ type Node interface {
 	String() string
 }
 
-// Query is a parsed KQL query: one tabular pipeline.
+// Query is a parsed KQL query: let statements, then one tabular pipeline.
 type Query struct {
 	At
+	Lets []*Let
+	Pipe *Pipeline
+}
+
+// Let binds Name to a scalar expression (Expr) or a tabular pipeline (Pipe);
+// exactly one is set. "let T = SecurityIncident;" is a Pipe with no operators.
+type Let struct {
+	At
+	Name *Ident
+	Expr Expr
 	Pipe *Pipeline
 }
 

@@ -40,11 +40,22 @@ type gQuery struct {
 	Pipe   *gPipeline `parser:"@@ \";\"?"`
 }
 
-// gLet is a let statement, recognised only to be reported as unsupported.
+// gLet is a let statement binding a name to a scalar expression or to a
+// tabular pipeline.
 type gLet struct {
-	Pos  lexer.Position
-	Name string   `parser:"'let' @Ident"`
-	Rest []string `parser:"@(~';')* ';'"`
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Name   *gIdent      `parser:"'let' @@ '='"`
+	Func   *gLetFunc    `parser:"( @@"`
+	Expr   *gExpr       `parser:"| @@ )"`
+	Ops    []*gOperator `parser:"( '|' @@ )* ';'"`
+}
+
+// gLetFunc is a user-defined function: recognised so it can be reported.
+type gLetFunc struct {
+	Pos    lexer.Position
+	Params []string `parser:"'(' @(~')')* ')' '{'"`
+	Body   []string `parser:"@(~'}')* '}'"`
 }
 
 type gPipeline struct {

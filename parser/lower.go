@@ -36,15 +36,55 @@ var kqlOperators = map[string]bool{
 }
 
 func lowerQuery(g *gQuery) (*Query, error) {
-	if len(g.Lets) > 0 {
-		return nil, Errorf(Span{g.Lets[0].Pos.Offset, g.Lets[0].Pos.Offset + 3}, "let statements are not supported by socq yet").
-			WithHint("write the value into the query in place of '%s'", g.Lets[0].Name)
+	q := &Query{At: At{span(g.Pos, g.EndPos)}}
+	for _, gl := range g.Lets {
+		l, err := lowerLet(gl)
+		if err != nil {
+			return nil, err
+		}
+		q.Lets = append(q.Lets, l)
 	}
 	pipe, err := lowerPipeline(g.Pipe)
 	if err != nil {
 		return nil, err
 	}
-	return &Query{At: At{span(g.Pos, g.EndPos)}, Pipe: pipe}, nil
+	q.Pipe = pipe
+	return q, nil
+}
+
+// lowerLet tells a tabular let (a name followed by operators, or a bare
+// name, which the compiler resolves) from a scalar one.
+func lowerLet(g *gLet) (*Let, error) {
+	sp := span(g.Pos, g.EndPos)
+	name, err := lowerIdent(g.Name)
+	if err != nil {
+		return nil, err
+	}
+	if g.Func != nil {
+		return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "user-defined functions (let %s = (...) { ... }) are not supported by socq yet", name.Name)
+	}
+	expr, err := lowerExpr(g.Expr)
+	if err != nil {
+		return nil, err
+	}
+	l := &Let{At: At{sp}, Name: name}
+	src, isName := expr.(*Ident)
+	if len(g.Ops) == 0 {
+		l.Expr = expr
+		return l, nil
+	}
+	if !isName {
+		return nil, Errorf(expr.Span(), "a tabular let must start with a table name")
+	}
+	l.Pipe = &Pipeline{At: At{Span{expr.Span().Start, sp.End - 1}}, Source: src}
+	for _, gop := range g.Ops {
+		op, err := lowerOperator(gop)
+		if err != nil {
+			return nil, err
+		}
+		l.Pipe.Ops = append(l.Pipe.Ops, op)
+	}
+	return l, nil
 }
 
 func lowerPipeline(g *gPipeline) (*Pipeline, error) {

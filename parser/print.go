@@ -11,7 +11,21 @@ import (
 // String methods print nodes back as canonical KQL: parsing the output gives
 // the same tree (spans aside).
 
-func (q *Query) String() string { return q.Pipe.String() }
+func (q *Query) String() string {
+	var b strings.Builder
+	for _, l := range q.Lets {
+		b.WriteString(l.String() + "\n")
+	}
+	b.WriteString(q.Pipe.String())
+	return b.String()
+}
+
+func (l *Let) String() string {
+	if l.Pipe != nil {
+		return "let " + l.Name.String() + " = " + l.Pipe.String() + ";"
+	}
+	return "let " + l.Name.String() + " = " + l.Expr.String() + ";"
+}
 
 func (p *Pipeline) String() string {
 	var b strings.Builder
