@@ -1,8 +1,9 @@
 package ingest
 
 import (
-	"bufio"
+	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/gen"
 )
 
 // BenchmarkIngestVsReadJSON loads a Log Analytics NDJSON export with Files
@@ -85,37 +87,42 @@ func readJSONInto(tb testing.TB, ctx context.Context, dbPath, path string) {
 	}
 }
 
-// writeSampleNDJSON writes sample history of about size bytes to path.
+// writeSampleNDJSON writes gen's history of about size bytes to path. The
+// number of incidents comes from the size of a small history of the same
+// seed, so a size always gives the same file.
 func writeSampleNDJSON(tb testing.TB, path string, size int64) {
+	const seed, probe = 1, 500
+	sample := &countingWriter{w: io.Discard}
+	if err := gen.Write(sample, gen.Options{Incidents: probe, Seed: seed}); err != nil {
+		tb.Fatal(err)
+	}
+	incidents := max(1, int(size*probe/sample.n))
+
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w := bufio.NewWriter(f)
-	cw := &countingWriter{w: w}
-	rows := 0
-	for n := 1; cw.n < size; n++ {
-		history := incidentHistoryFor(1, n)
-		writeNDJSON(cw, history, false)
-		rows += len(history)
-	}
-	if err := w.Flush(); err != nil {
+	cw := &countingWriter{w: f}
+	if err := gen.Write(cw, gen.Options{Incidents: incidents, Seed: seed}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Logf("%s: %d rows, %d MB", path, rows, cw.n>>20)
+	tb.Logf("%s: %d incidents, %d rows, %d MB", path, incidents, cw.lines, cw.n>>20)
 }
 
+// countingWriter counts the bytes and lines written through it.
 type countingWriter struct {
-	w interface{ Write([]byte) (int, error) }
-	n int64
+	w     io.Writer
+	n     int64
+	lines int
 }
 
 func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	c.lines += bytes.Count(p[:n], []byte("\n"))
 	return n, err
 }
 

@@ -19,7 +19,7 @@ func FuzzIngestNDJSON(f *testing.F) {
 		`[{"IncidentName":"a"},{"IncidentName":"a","IncidentNumber":1099511627776}]`,
 		`{"tables":[{"name":"PrimaryResult","columns":[{"name":"IncidentName","type":"string"}],"rows":[["a"],[1,2]]}]}`,
 		"IncidentName,TimeGenerated [UTC],Tasks\na,5/1/2024, 10:00:00.123 PM,[]\nb,\"x\n\",\"[1,\"\n",
-		string(toNDJSON(sampleHistory(1, 1))),
+		string(genNDJSON(1, 1)),
 	} {
 		f.Add([]byte(seed))
 	}

@@ -6,153 +6,86 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/gen"
 )
 
-// This file makes realistic SecurityIncident history for tests and
-// benchmarks, and writes it in every format Log Analytics exports.
+// This file takes SecurityIncident history for tests and benchmarks from
+// package gen and writes it in every format Log Analytics exports.
 
 // row is one snapshot row: the values of the table's columns by name, with
-// dynamic values as Go values and datetimes as time.Time.
+// dynamic values as JSON (json.RawMessage), datetimes as time.Time and
+// numbers as json.Number.
 type row map[string]any
 
-var analysts = []string{"Ada Lovelace", "Grace Hopper", "Alan Turing", "Katherine Johnson", "Edsger Dijkstra"}
-
-func person(rng *rand.Rand) map[string]any {
-	name := analysts[rng.IntN(len(analysts))]
-	user := strings.ToLower(strings.ReplaceAll(name, " ", "."))
-	return map[string]any{
-		"objectId":          guid(rng),
-		"email":             user + "@contoso.com",
-		"name":              name,
-		"userPrincipalName": user + "@contoso.onmicrosoft.com",
+// genNDJSON returns gen's history of incidents for a seed: NDJSON with every
+// column, dynamic values as JSON text in strings.
+func genNDJSON(seed int64, incidents int) []byte {
+	var b bytes.Buffer
+	if err := gen.Write(&b, gen.Options{Incidents: incidents, Seed: seed}); err != nil {
+		panic(err)
 	}
+	return b.Bytes()
 }
 
-func guid(rng *rand.Rand) string {
-	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", rng.Uint32(), rng.IntN(1<<16), rng.IntN(1<<16), rng.IntN(1<<16), rng.Uint64()&(1<<48-1))
-}
-
-// sampleHistory returns the snapshot rows of incidents, several per incident,
-// each change adding or completing a task. It is deterministic for a seed.
-func sampleHistory(seed uint64, incidents int) []row {
+// sampleHistory returns the rows of gen's history of incidents for a seed,
+// several per incident, in gen's order (by TimeGenerated).
+func sampleHistory(seed int64, incidents int) []row {
 	var rows []row
-	for n := 1; n <= incidents; n++ {
-		rows = append(rows, incidentHistoryFor(seed, n)...)
-	}
-	return rows
-}
-
-// incidentHistoryFor returns the rows of incident number n for a seed.
-func incidentHistoryFor(seed uint64, n int) []row {
-	return incidentHistory(rand.New(rand.NewPCG(seed, uint64(n))), n)
-}
-
-// incidentHistory returns the rows of incident number n.
-func incidentHistory(rng *rand.Rand, n int) []row {
-	name := guid(rng)
-	created := time.Date(2024, 5, 1, 8, 0, 0, 0, time.UTC).Add(time.Duration(n) * 37 * time.Minute).
-		Add(time.Duration(rng.IntN(10_000_000)) * 100) // Kusto ticks: 7 fraction digits
-	owner := person(rng)
-	owner["assignedTo"] = owner["name"]
-	owner["ownerType"] = "User"
-	delete(owner, "name")
-	alerts := []any{guid(rng), guid(rng)}
-	var tasks []any
-	newTask := func(title string, at time.Time, by map[string]any) {
-		tasks = append(tasks, map[string]any{
-			"taskId":              guid(rng),
-			"title":               title,
-			"description":         "Look for sign-ins from unfamiliar locations in the 24 hours before the alert.",
-			"status":              "New",
-			"createdTimeUtc":      at.Format(time.RFC3339Nano),
-			"lastModifiedTimeUtc": at.Format(time.RFC3339Nano),
-			"createdBy":           by,
-			"lastModifiedBy":      by,
-		})
-	}
-	// An automation rule adds the playbook's tasks when the incident is created.
-	automation := map[string]any{"objectId": guid(rng), "email": nil, "name": "Phishing triage rule", "userPrincipalName": nil}
-	for _, title := range []string{"Reset the user's password", "Revoke the user's sessions", "Check the sign-in logs of the affected user"} {
-		newTask(title, created, automation)
-	}
-	var rows []row
-	changes := 3 + rng.IntN(5)
-	for c := 0; c < changes; c++ {
-		at := created.Add(time.Duration(c) * 13 * time.Minute)
-		switch {
-		case c == 0:
-		case c%2 == 0:
-			newTask(fmt.Sprintf("Step %d: interview the user", len(tasks)+1), at, person(rng))
-		default:
-			task := tasks[rng.IntN(len(tasks))].(map[string]any)
-			task["status"] = "Completed"
-			task["lastCompletedTimeUtc"] = at.Format(time.RFC3339Nano)
-			task["lastModifiedTimeUtc"] = at.Format(time.RFC3339Nano)
-			task["lastModifiedBy"] = person(rng)
-		}
-		status := "Active"
-		if c == 0 {
-			status = "New"
-		}
-		r := row{
-			"TenantId":               "6f1e3a52-8c1d-4f0e-9d3b-2a7c5e9b0f14",
-			"TimeGenerated":          at,
-			"IncidentName":           name,
-			"Title":                  fmt.Sprintf("Suspicious sign-in activity for user %d", n),
-			"Description":            "Multiple failed sign-ins followed by a success from a new country.\nInvestigate the account.",
-			"Severity":               []string{"High", "Medium", "Low", "Informational"}[n%4],
-			"Status":                 status,
-			"Classification":         "",
-			"ClassificationComment":  "",
-			"ClassificationReason":   "",
-			"Owner":                  owner,
-			"ProviderName":           "Azure Sentinel",
-			"ProviderIncidentId":     fmt.Sprint(n),
-			"FirstActivityTime":      created.Add(-time.Hour),
-			"LastActivityTime":       created.Add(-time.Minute),
-			"FirstModifiedTime":      created,
-			"LastModifiedTime":       at,
-			"CreatedTime":            created,
-			"ClosedTime":             nil,
-			"IncidentNumber":         n,
-			"RelatedAnalyticRuleIds": []any{guid(rng)},
-			"AlertIds":               alerts,
-			"BookmarkIds":            []any{},
-			"Comments":               []any{},
-			"Tasks":                  deepCopy(tasks),
-			"Labels":                 []any{map[string]any{"labelName": "phishing", "labelType": "User"}},
-			"IncidentUrl":            "https://portal.azure.com/#asset/Microsoft_Azure_Security_Insights/Incident/" + name,
-			"AdditionalData": map[string]any{
-				"alertsCount": 2, "bookmarksCount": 0, "commentsCount": 0,
-				"alertProductNames": []any{"Azure Active Directory Identity Protection"},
-				"tactics":           []any{"InitialAccess"}, "techniques": []any{"T1078"},
-				"providerIncidentUrl": "https://security.microsoft.com/incidents/" + fmt.Sprint(n),
-			},
-			"ModifiedBy":   "Alert updated",
-			"SourceSystem": "Azure",
-			"Type":         "SecurityIncident",
-			"_BilledSize":  1234.0 + float64(c),
-			"_IsBillable":  "True",
-		}
-		if c == changes-1 && n%3 == 0 {
-			r["Status"], r["Classification"], r["ClassificationReason"] = "Closed", "TruePositive", "SuspiciousActivity"
-			r["ClosedTime"] = at
+	lines := bytes.Split(bytes.TrimSuffix(genNDJSON(seed, incidents), []byte("\n")), []byte("\n"))
+	for i, line := range lines {
+		r, err := decodeRow(line)
+		if err != nil {
+			panic(fmt.Sprintf("gen line %d: %v", i+1, err))
 		}
 		rows = append(rows, r)
 	}
 	return rows
 }
 
-func deepCopy(v any) any {
-	b, _ := json.Marshal(v)
-	var out any
-	_ = json.Unmarshal(b, &out)
-	return out
+// decodeRow reads one line of gen's NDJSON back into a row, undoing what
+// exportValue does, so that toNDJSON gives back gen's bytes.
+func decodeRow(line []byte) (row, error) {
+	d := json.NewDecoder(bytes.NewReader(line))
+	d.UseNumber()
+	var r row
+	if err := d.Decode(&r); err != nil {
+		return nil, err
+	}
+	for _, c := range engine.SecurityIncident().Columns {
+		s, ok := r[c.Name].(string)
+		if !ok {
+			continue
+		}
+		switch c.Type {
+		case engine.DateTime:
+			t, err := time.Parse(time.RFC3339Nano, s)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.Name, err)
+			}
+			r[c.Name] = t
+		case engine.Dynamic:
+			if !json.Valid([]byte(s)) {
+				return nil, fmt.Errorf("%s: not JSON text: %q", c.Name, s)
+			}
+			r[c.Name] = json.RawMessage(s)
+		}
+	}
+	return r, nil
+}
+
+// marshal encodes v as JSON without escaping "<", ">" and "&", as gen and
+// Log Analytics write it.
+func marshal(v any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		panic(err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
 // exportValue is how Log Analytics exports a value in JSON: datetimes as
@@ -166,8 +99,7 @@ func exportValue(c engine.Column, v any, nativeDynamic bool) any {
 		return x.UTC().Format("2006-01-02T15:04:05.0000000Z")
 	}
 	if c.Type == engine.Dynamic && !nativeDynamic {
-		b, _ := json.Marshal(v)
-		return string(b)
+		return string(marshal(v))
 	}
 	return v
 }
@@ -185,11 +117,9 @@ func orderedObject(w *bytes.Buffer, r row, nativeDynamic bool) {
 			w.WriteByte(',')
 		}
 		first = false
-		k, _ := json.Marshal(c.Name)
-		w.Write(k)
+		w.Write(marshal(c.Name))
 		w.WriteByte(':')
-		b, _ := json.Marshal(exportValue(c, v, nativeDynamic))
-		w.Write(b)
+		w.Write(marshal(exportValue(c, v, nativeDynamic)))
 	}
 	w.WriteByte('}')
 }
