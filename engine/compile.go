@@ -29,6 +29,10 @@ type CompileOptions struct {
 	// Now is the value of now() for the whole query; zero means the time the
 	// query runs (DuckDB's now(), fixed per statement).
 	Now time.Time
+	// Probe runs SQL for operators whose output columns depend on the data
+	// (bag_unpack) and returns its rows. Nil means no data is at hand, and
+	// such operators are errors. DB.Probe provides one.
+	Probe func(sql string) ([][]any, error)
 }
 
 // Compile translates a parsed query into SQL over the catalog's tables.
@@ -227,6 +231,8 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.projectRename(op, in)
 	case *parser.Summarize:
 		return c.summarize(op, in)
+	case *parser.Evaluate:
+		return c.evaluate(op, in)
 	}
 	return nil, parser.Errorf(op.Span(), "operator not supported: %s", op)
 }

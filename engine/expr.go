@@ -48,6 +48,9 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	case *parser.Between:
 		return c.between(e, sc)
 	case *parser.Call:
+		if e.Func.Name == "column_ifexists" {
+			return c.columnIfExists(e, sc)
+		}
 		return c.call(e, sc)
 	case *parser.Member, *parser.Index:
 		return c.dynamicPath(e, sc)

@@ -30,7 +30,7 @@ func FuzzCompileExecute(f *testing.F) {
 	db := fixtureDB(f)
 	ctx := context.Background()
 	f.Fuzz(func(t *testing.T, query string) {
-		plan, err := compile(query)
+		plan, err := compile(query, db)
 		if err != nil {
 			var perr *parser.Error
 			if !errors.As(err, &perr) {

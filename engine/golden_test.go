@@ -48,7 +48,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal("no query.kql section")
 			}
 			got := map[string]string{}
-			plan, err := compile(query)
+			plan, err := compile(query, db)
 			if err != nil {
 				got["want.err"] = renderError(query, err)
 			} else {
@@ -78,12 +78,12 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func compile(query string) (*engine.Plan, error) {
+func compile(query string, db *engine.DB) (*engine.Plan, error) {
 	q, err := parser.Parse(query)
 	if err != nil {
 		return nil, err
 	}
-	return engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Now: goldenNow})
+	return engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Now: goldenNow, Probe: db.Probe(context.Background())})
 }
 
 func renderError(query string, err error) string {

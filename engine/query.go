@@ -40,6 +40,34 @@ func (db *DB) Query(ctx context.Context, plan *Plan, row func([]any) error) erro
 	return nil
 }
 
+// Probe returns a CompileOptions.Probe that runs its SQL on db.
+func (db *DB) Probe(ctx context.Context) func(string) ([][]any, error) {
+	return func(query string) ([][]any, error) {
+		rows, err := db.sql.QueryContext(ctx, query)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		cols, err := rows.Columns()
+		if err != nil {
+			return nil, err
+		}
+		var out [][]any
+		for rows.Next() {
+			row := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range row {
+				ptrs[i] = &row[i]
+			}
+			if err := rows.Scan(ptrs...); err != nil {
+				return nil, err
+			}
+			out = append(out, row)
+		}
+		return out, rows.Err()
+	}
+}
+
 // normalize maps a driver value to the Go type of its KQL type.
 func normalize(v any, t Type) any {
 	if v == nil {

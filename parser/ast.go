@@ -161,6 +161,14 @@ type Summarize struct {
 	By   []*NamedExpr
 }
 
+// Evaluate invokes a plugin: evaluate bag_unpack(Tasks).
+type Evaluate struct {
+	At
+	Plugin *Ident
+	Args   []*NamedExpr
+}
+
+func (*Evaluate) operator()      {}
 func (*Sort) operator()          {}
 func (*Top) operator()           {}
 func (*Distinct) operator()      {}

@@ -80,6 +80,7 @@ type gOperator struct {
 	Names    *gNames     `parser:"| @@"`
 	Rename   *gRename    `parser:"| @@"`
 	Summ     *gSummarize `parser:"| @@"`
+	Evaluate *gEvaluate  `parser:"| @@"`
 	Other    *gOther     `parser:"| @@"`
 }
 
@@ -119,6 +120,12 @@ type gRename struct {
 type gRenamePair struct {
 	New *gIdent `parser:"@@ '='"`
 	Old *gIdent `parser:"@@"`
+}
+
+// gEvaluate is "evaluate plugin(args)"; arguments may be named (x = v).
+type gEvaluate struct {
+	Plugin *gIdent       `parser:"'evaluate' @@ '('"`
+	Args   []*gNamedExpr `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
 type gSummarize struct {
@@ -171,7 +178,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

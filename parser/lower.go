@@ -25,7 +25,7 @@ var reserved = map[string]bool{
 // kqlOperators are tabular operators of the Kusto language that socq does not
 // (yet) translate, so that they are reported as unsupported, not unknown.
 var kqlOperators = map[string]bool{
-	"as": true, "consume": true, "evaluate": true, "facet": true,
+	"as": true, "consume": true, "facet": true,
 	"find": true, "fork": true, "getschema": true, "invoke": true, "join": true,
 	"lookup": true, "make-series": true, "mv-apply": true, "parse": true,
 	"parse-where": true, "parse-kv": true, "partition": true, "print": true,
@@ -170,6 +170,16 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
 		}
 		return r, nil
+	case g.Evaluate != nil:
+		plugin, err := lowerIdent(g.Evaluate.Plugin)
+		if err != nil {
+			return nil, err
+		}
+		args, err := lowerNamedExprs(g.Evaluate.Args)
+		if err != nil {
+			return nil, err
+		}
+		return &Evaluate{At: At{sp}, Plugin: plugin, Args: args}, nil
 	case g.Summ != nil:
 		aggs, err := lowerNamedExprs(g.Summ.Aggs)
 		if err != nil {
@@ -198,13 +208,13 @@ func unsupportedOperator(g *gOther) *Error {
 		WithHint("%s", supportedOperatorsHint)
 }
 
-const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, take, limit, count"
+const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, take, limit, count"
 
 func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize":
+		"project-rename", "summarize", "evaluate":
 		return true
 	}
 	return false

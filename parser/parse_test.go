@@ -29,6 +29,7 @@ var roundTripCases = []string{
 	`SecurityIncident | sort by TimeGenerated desc, Title asc nulls first | order by IncidentNumber | top 5 by Severity nulls last`,
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
+	`SecurityIncident | mv-expand Tasks | evaluate bag_unpack(Tasks, "t_", columnsConflict = "replace_source")`,
 	`SecurityIncident | summarize arg_max(TimeGenerated, *) by IncidentNumber | summarize count(), n = dcount(Title), max_of(percentile(x, 5), 0) by bin(TimeGenerated, 1d), Severity | summarize by Status`,
 	`SecurityIncident | where Title == @"C:\path" and Title == "tab\there" and Title == 'it''s'`,
 }
@@ -87,7 +88,7 @@ func TestParseErrors(t *testing.T) {
 	cases := []struct {
 		query, msg, caret string
 	}{
-		{`SecurityIncident | evaluate bag_unpack(Tasks)`, "the 'evaluate' operator is not supported", "evaluate"},
+		{`SecurityIncident | lookup (SecurityIncident) on IncidentNumber`, "the 'lookup' operator is not supported", "lookup"},
 		{`SecurityIncident | frobnicate`, "unknown operator 'frobnicate'", "frobnicate"},
 		{`SecurityIncident | WHERE x`, "unknown operator 'WHERE'", "WHERE"},
 		{`SecurityIncident | where`, "unexpected end of query", ""},

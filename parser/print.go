@@ -96,6 +96,10 @@ func joinIdents(ids []*Ident) string {
 
 func (*Star) String() string { return "*" }
 
+func (e *Evaluate) String() string {
+	return "evaluate " + e.Plugin.String() + "(" + joinNamed(e.Args) + ")"
+}
+
 func (w *Where) String() string { return "where " + w.Pred.String() }
 
 func (p *Project) String() string { return "project " + joinNamed(p.Columns) }

@@ -17,12 +17,16 @@ var demoHistory = gen.Options{Incidents: 40, Seed: 2026, Days: 21}
 
 // demoQueries are the audit queries the demo runs, each with what it shows.
 var demoQueries = []struct{ title, kql string }{
-	{"Snapshot rows that carry tasks (Microsoft's audit query, counted)",
-		"SecurityIncident\n| where array_length(Tasks) > 0\n| count"},
-	{"The first of them",
-		"SecurityIncident\n| where array_length(Tasks) > 0\n| project TimeGenerated, IncidentNumber, Title, Status, Tasks = array_length(Tasks)\n| take 8"},
+	{"Microsoft's audit query 1: snapshot rows that carry tasks (counted here)",
+		"SecurityIncident\n| where array_length( Tasks) > 0\n| count"},
+	{"Microsoft's audit query 2: the task history of one incident (5 here)",
+		"SecurityIncident\n| where array_length( Tasks) > 0\n| where IncidentNumber == \"5\"\n| sort by LastModifiedTime desc \n| project IncidentName, Title, LastModifiedTime, Tasks"},
+	{"Microsoft's audit query 3: tasks still open on closed incidents",
+		"SecurityIncident\n| summarize arg_max(TimeGenerated, *) by IncidentNumber\n| where Status == 'Closed'\n| mv-expand Tasks\n| evaluate bag_unpack(Tasks)\n| summarize arg_max(lastModifiedTimeUtc, *) by taskId\n| where status !in ('Completed', 'Deleted')\n| project TaskTitle = ['title'], TaskStatus = ['status'], createdTimeUtc, lastModifiedTimeUtc = column_ifexists(\"lastModifiedTimeUtc\", datetime(null)), TaskCreator = ['createdBy'].name, lastModifiedBy, IncidentNumber, IncidentOwner = Owner.userPrincipalName\n| sort by lastModifiedTimeUtc desc"},
 	{"The task changes of incident 5: each task in the snapshot that changed it",
 		"SecurityIncident\n| where IncidentNumber == 5\n| mv-expand Task = Tasks\n| where todatetime(Task.lastModifiedTimeUtc) == LastModifiedTime\n| project TimeGenerated, Task = tostring(Task.title), Status = tostring(Task.status), ChangedBy = tostring(Task.lastModifiedBy.name), CreatedBy = tostring(Task.createdBy.name)"},
+	{"Who creates tasks: automation rules and playbooks, or analysts",
+		"SecurityIncident\n| mv-expand Task = Tasks\n| summarize arg_max(TimeGenerated, Task) by TaskId = tostring(Task.taskId)\n| summarize Tasks = count() by CreatedBy = tostring(Task.createdBy.name)\n| sort by Tasks desc, CreatedBy asc"},
 	{"Deleted tasks: who created them and who deleted them",
 		"SecurityIncident\n| mv-expand Task = Tasks\n| where Task.status == \"Deleted\"\n| project TimeGenerated, IncidentNumber, Task = tostring(Task.title), CreatedBy = tostring(Task.createdBy.name), DeletedBy = tostring(Task.lastModifiedBy.name)"},
 }
@@ -57,7 +61,11 @@ func runDemo(ctx context.Context, ios *ioStreams) error {
 	fmt.Fprintln(ios.out, "Each query below runs as written; copy it into 'socq query' or Sentinel's Logs page.")
 	for _, q := range demoQueries {
 		fmt.Fprintf(ios.out, "\n## %s\n\n%s\n\n", q.title, q.kql)
-		plan, err := compileQuery(ios, q.kql)
+		parsed, err := parseQuery(ios, q.kql)
+		if err != nil {
+			return err
+		}
+		plan, err := compileQuery(ctx, ios, q.kql, parsed, db)
 		if err != nil {
 			return err
 		}

@@ -73,30 +73,42 @@ func queryText(ios *ioStreams, file string, args []string) (string, error) {
 	return args[0], nil
 }
 
-// compileQuery parses and compiles KQL, printing a caret error on failure.
-func compileQuery(ios *ioStreams, text string) (*engine.Plan, error) {
+// parseQuery parses KQL, printing a caret error on failure.
+func parseQuery(ios *ioStreams, text string) (*parser.Query, error) {
 	q, err := parser.Parse(text)
-	if err == nil {
-		var plan *engine.Plan
-		if plan, err = engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{}); err == nil {
-			return plan, nil
-		}
+	if err != nil {
+		return nil, queryError(ios, text, err)
 	}
+	return q, nil
+}
+
+// compileQuery compiles a parsed query. db, when not nil, answers the
+// questions about the data some operators need (bag_unpack's columns).
+func compileQuery(ctx context.Context, ios *ioStreams, text string, q *parser.Query, db *engine.DB) (*engine.Plan, error) {
+	opts := engine.CompileOptions{}
+	if db != nil {
+		opts.Probe = db.Probe(ctx)
+	}
+	plan, err := engine.Compile(q, engine.DefaultCatalog(), opts)
+	if err != nil {
+		return nil, queryError(ios, text, err)
+	}
+	return plan, nil
+}
+
+// queryError prints a parse or compile error with a caret under the query.
+func queryError(ios *ioStreams, text string, err error) error {
 	var perr *parser.Error
 	if errors.As(err, &perr) {
 		fmt.Fprint(ios.err, perr.Render(text))
-		return nil, &exitError{code: exitFailed, err: err, printed: true}
+		return &exitError{code: exitFailed, err: err, printed: true}
 	}
-	return nil, failed(exitFailed, "%v", err)
+	return failed(exitFailed, "%v", err)
 }
 
 func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
-	plan, err := compileQuery(ios, opts.query)
+	q, err := parseQuery(ios, opts.query)
 	if err != nil {
-		return err
-	}
-	if opts.explain {
-		_, err := fmt.Fprintln(ios.out, plan.SQL+";")
 		return err
 	}
 	path, err := resolveDB(opts.db)
@@ -104,13 +116,24 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 		return failed(exitUsage, "%v", err)
 	}
 	db, err := engine.Open(ctx, path, engine.Options{ReadOnly: true})
-	if errors.Is(err, engine.ErrNoDatabase) {
+	switch {
+	case errors.Is(err, engine.ErrNoDatabase) && opts.explain:
+		db = nil // --explain compiles without data where it can
+	case errors.Is(err, engine.ErrNoDatabase):
 		return failed(exitNotFound, "no database at %s: load history first with 'socq ingest --db %s FILE'", path, path)
-	}
-	if err != nil {
+	case err != nil:
 		return failed(exitFailed, "%v", err)
+	default:
+		defer db.Close()
 	}
-	defer db.Close()
+	plan, err := compileQuery(ctx, ios, opts.query, q, db)
+	if err != nil {
+		return err
+	}
+	if opts.explain {
+		_, err := fmt.Fprintln(ios.out, plan.SQL+";")
+		return err
+	}
 	return printQuery(ctx, db, plan, opts.format, ios)
 }
 

@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/socq/socq/parser"
+)
+
+// evaluate runs a plugin. socq knows bag_unpack.
+func (c *compiler) evaluate(op *parser.Evaluate, in *scope) (*scope, error) {
+	if op.Plugin.Name != "bag_unpack" {
+		return nil, parser.Errorf(op.Plugin.Span(), "the plugin '%s' is not supported by socq yet", op.Plugin.Name).
+			WithHint("socq's evaluate knows bag_unpack")
+	}
+	return c.bagUnpack(op, in)
+}
+
+// bagUnpackArgs are bag_unpack's parameters, positional or named.
+type bagUnpackArgs struct {
+	column   *parser.Ident
+	prefix   string
+	conflict string // error, replace_source or keep_source
+	ignored  map[string]bool
+}
+
+var bagUnpackParams = []string{"Column", "OutputColumnPrefix", "columnsConflict", "ignoredProperties"}
+
+func (c *compiler) bagUnpackArgs(op *parser.Evaluate, in *scope) (*bagUnpackArgs, error) {
+	a := &bagUnpackArgs{conflict: "error", ignored: map[string]bool{}}
+	for i, arg := range op.Args {
+		param := ""
+		switch {
+		case arg.Name != nil:
+			param = arg.Name.Name
+		case i < len(bagUnpackParams):
+			param = bagUnpackParams[i]
+		default:
+			return nil, parser.Errorf(arg.Span(), "bag_unpack takes at most %d arguments", len(bagUnpackParams))
+		}
+		if param == "Column" {
+			id, ok := unparen(arg.Expr).(*parser.Ident)
+			if !ok {
+				return nil, parser.Errorf(arg.Expr.Span(), "bag_unpack unpacks a column: name it")
+			}
+			a.column = id
+			continue
+		}
+		x, err := c.expr(arg.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		switch param {
+		case "OutputColumnPrefix", "columnsConflict":
+			if x.lit == nil || x.lit.Kind != parser.StringLit {
+				return nil, parser.Errorf(arg.Expr.Span(), "%s must be a string literal", param)
+			}
+			if param == "OutputColumnPrefix" {
+				a.prefix = x.lit.Str
+				continue
+			}
+			switch x.lit.Str {
+			case "error", "replace_source", "keep_source":
+				a.conflict = x.lit.Str
+			default:
+				return nil, parser.Errorf(arg.Expr.Span(), "columnsConflict must be 'error', 'replace_source' or 'keep_source'")
+			}
+		case "ignoredProperties":
+			if x.lit == nil || x.lit.Kind != parser.DynamicLit || x.lit.Null {
+				return nil, parser.Errorf(arg.Expr.Span(), "ignoredProperties must be a dynamic array of names")
+			}
+			names, err := decodeJSONArray(x.lit.Str)
+			if err != nil {
+				return nil, parser.Errorf(arg.Expr.Span(), "%v", err)
+			}
+			for _, n := range names {
+				s, ok := n.(string)
+				if !ok {
+					return nil, parser.Errorf(arg.Expr.Span(), "ignoredProperties must hold names (strings)")
+				}
+				a.ignored[s] = true
+			}
+		default:
+			return nil, parser.Errorf(arg.Name.Span(), "bag_unpack has no parameter '%s' (it has %s)", param, strings.Join(bagUnpackParams, ", "))
+		}
+	}
+	if a.column == nil {
+		return nil, parser.Errorf(op.Span(), "bag_unpack needs the column to unpack")
+	}
+	return a, nil
+}
+
+// bagUnpack turns each top-level key of a dynamic column's bags into a
+// column, as the bag_unpack plugin does: the unpacked column is removed, the
+// new columns are appended in key order, each typed by its values (string,
+// long, real or bool when all non-null values agree, dynamic otherwise), and
+// a key that names an existing column is an error unless columnsConflict
+// says otherwise. Which keys exist depends on the data, so the compiler asks
+// the database (CompileOptions.Probe) for the keys and their JSON types.
+func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
+	args, err := c.bagUnpackArgs(op, in)
+	if err != nil {
+		return nil, err
+	}
+	src, ok := in.lookup(args.column.Name)
+	if !ok {
+		return nil, unknownColumn(args.column, in)
+	}
+	if src.Type != Dynamic {
+		return nil, parser.Errorf(args.column.Span(), "bag_unpack needs a dynamic column, but '%s' is a %s", src.Name, src.Type)
+	}
+	if c.opts.Probe == nil {
+		return nil, parser.Errorf(op.Span(), "bag_unpack's columns depend on the data: it needs a database to compile against")
+	}
+	col := QuoteIdent(src.sql)
+	probe := "WITH " + strings.Join(c.ctes, ",\n") +
+		"\nSELECT e.key, list(DISTINCT e.type ORDER BY e.type)\nFROM " + in.from + ", json_each(" + in.from + "." + col + ") AS e" +
+		"\nWHERE json_type(" + in.from + "." + col + ") = 'OBJECT'\nGROUP BY e.key"
+	rows, err := c.opts.Probe(probe)
+	if err != nil {
+		return nil, parser.Errorf(op.Span(), "bag_unpack could not read the keys of '%s': %v", src.Name, err)
+	}
+	type slot struct {
+		key string
+		t   Type
+	}
+	var slots []slot
+	for _, r := range rows {
+		key, _ := r[0].(string)
+		if args.ignored[key] {
+			continue
+		}
+		var types []string
+		if list, ok := r[1].([]any); ok {
+			for _, t := range list {
+				if s, ok := t.(string); ok && s != "NULL" {
+					types = append(types, s)
+				}
+			}
+		}
+		slots = append(slots, slot{key, slotType(types)})
+	}
+	sort.Slice(slots, func(i, j int) bool { return slots[i].key < slots[j].key })
+
+	var cols []projection
+	for _, sc := range in.cols {
+		if sc.Name != src.Name {
+			cols = append(cols, projection{sc.Column, QuoteIdent(sc.sql)})
+		}
+	}
+	for _, s := range slots {
+		name := args.prefix + s.key
+		value := unpackedValue(col, s.key, s.t)
+		if i := indexOf(cols, name); i >= 0 {
+			switch args.conflict {
+			case "error":
+				return nil, parser.Errorf(op.Span(), "bag_unpack: the key '%s' of '%s' collides with the column '%s'", s.key, src.Name, name).
+					WithHint("pass columnsConflict='replace_source' or 'keep_source', or an OutputColumnPrefix")
+			case "replace_source":
+				cols[i] = projection{Column{name, s.t}, value}
+			}
+			continue
+		}
+		cols = append(cols, projection{Column{name, s.t}, value})
+	}
+	if len(cols) == 0 {
+		return nil, parser.Errorf(op.Span(), "bag_unpack of '%s' leaves no columns: its bags have no keys here", src.Name)
+	}
+	return c.emitProjection(cols, in, "")
+}
+
+// slotType is the KQL type of a slot whose non-null values have these JSON
+// types: one type when they agree, dynamic when they differ.
+func slotType(jsonTypes []string) Type {
+	t := Invalid
+	for _, jt := range jsonTypes {
+		var k Type
+		switch jt {
+		case "VARCHAR":
+			k = String
+		case "BIGINT", "UBIGINT":
+			k = Long
+		case "DOUBLE":
+			k = Real
+		case "BOOLEAN":
+			k = Bool
+		default:
+			k = Dynamic
+		}
+		if t != Invalid && t != k {
+			return Dynamic
+		}
+		t = k
+	}
+	if t == Invalid {
+		return Dynamic // only nulls: Kusto cannot tell either
+	}
+	return t
+}
+
+// unpackedValue reads key from the bag column as type t.
+func unpackedValue(col, key string, t Type) string {
+	pointer := QuoteString("/" + strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1"))
+	v := "json_extract(" + col + ", " + pointer + ")"
+	switch t {
+	case String:
+		return "coalesce(" + jsonText(v) + ", '')"
+	case Long:
+		return "TRY_CAST(" + v + " AS BIGINT)"
+	case Real:
+		return "TRY_CAST(" + v + " AS DOUBLE)"
+	case Bool:
+		return "TRY_CAST(" + v + " AS BOOLEAN)"
+	}
+	return v
+}
+
+// columnIfExists is column_ifexists(name, default): the column if the input
+// has it, else the default.
+func (c *compiler) columnIfExists(e *parser.Call, sc *scope) (texpr, error) {
+	if len(e.Args) != 2 {
+		return texpr{}, arityError(e, 2, 2)
+	}
+	name, ok := unparen(e.Args[0]).(*parser.Literal)
+	if !ok || name.Kind != parser.StringLit {
+		return texpr{}, parser.Errorf(e.Args[0].Span(), "column_ifexists takes the column name as a string literal")
+	}
+	if col, ok := sc.lookup(name.Str); ok {
+		return texpr{sql: QuoteIdent(col.sql), t: col.Type}, nil
+	}
+	return c.expr(e.Args[1], sc)
+}
