@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/socq/socq/engine"
 	"github.com/socq/socq/output"
@@ -19,6 +20,7 @@ type queryOptions struct {
 	format  string
 	file    string
 	explain bool
+	params  []string // workbook parameters, NAME=VALUE
 	query   string
 }
 
@@ -44,6 +46,7 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 	cmd.Flags().StringVarP(&opts.format, "output", "o", "", "output format: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
 	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "read the query from FILE")
 	cmd.Flags().BoolVar(&opts.explain, "explain", false, "print the SQL the query compiles to instead of running it")
+	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} (repeatable); TimeRange takes a timespan (default "+parser.DefaultTimeRange+") or START..END")
 	return cmd
 }
 
@@ -107,6 +110,19 @@ func queryError(ios *ioStreams, text string, err error) error {
 }
 
 func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
+	values := map[string]string{}
+	for _, p := range opts.params {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || name == "" {
+			return failed(exitUsage, "--param %q: want NAME=VALUE", p)
+		}
+		values[name] = value
+	}
+	text, err := parser.SubstituteParameters(opts.query, values, time.Now().UTC())
+	if err != nil {
+		return queryError(ios, opts.query, err)
+	}
+	opts.query = text
 	q, err := parseQuery(ios, opts.query)
 	if err != nil {
 		return err
