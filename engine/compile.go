@@ -22,6 +22,9 @@ import (
 type Plan struct {
 	SQL     string
 	Columns []Column
+	// Render is the chart a trailing render operator asked for: its kind
+	// ("timechart") and options as written; empty without one.
+	Render struct{ Kind, Options string }
 }
 
 // CompileOptions adjust compilation.
@@ -59,6 +62,7 @@ type compiler struct {
 	// aggregating is set while compiling summarize's aggregates, where
 	// aggregation functions are allowed; inAggregate inside one of them.
 	aggregating, inAggregate bool
+	render                   *parser.Render
 	// scalars and tables are the let-bound names seen so far.
 	scalars map[string]texpr
 	tables  map[string]tabularLet
@@ -159,7 +163,11 @@ func (c *compiler) finish(sc *scope) *Plan {
 	}
 	b.WriteString(strings.Join(sel, ", "))
 	b.WriteString("\nFROM " + sc.from)
-	return &Plan{SQL: b.String(), Columns: cols}
+	plan := &Plan{SQL: b.String(), Columns: cols}
+	if c.render != nil {
+		plan.Render.Kind, plan.Render.Options = c.render.Kind, c.render.Options
+	}
+	return plan
 }
 
 func (c *compiler) pipeline(p *parser.Pipeline) (*scope, error) {
@@ -167,7 +175,14 @@ func (c *compiler) pipeline(p *parser.Pipeline) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, op := range p.Ops {
+	for i, op := range p.Ops {
+		if r, ok := op.(*parser.Render); ok {
+			if i != len(p.Ops)-1 {
+				return nil, parser.Errorf(r.Span(), "render must be the last operator of the query")
+			}
+			c.render = r
+			continue
+		}
 		if sc, err = c.operator(op, sc); err != nil {
 			return nil, err
 		}

@@ -168,6 +168,15 @@ type Evaluate struct {
 	Args   []*NamedExpr
 }
 
+// Render asks the client to draw the result as a chart. socq keeps the kind
+// and options with the result; the table output ignores them.
+type Render struct {
+	At
+	Kind    string
+	Options string // the text inside "with (...)", or ""
+}
+
+func (*Render) operator()        {}
 func (*Evaluate) operator()      {}
 func (*Sort) operator()          {}
 func (*Top) operator()           {}

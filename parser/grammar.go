@@ -81,6 +81,7 @@ type gOperator struct {
 	Rename   *gRename    `parser:"| @@"`
 	Summ     *gSummarize `parser:"| @@"`
 	Evaluate *gEvaluate  `parser:"| @@"`
+	Render   *gRender    `parser:"| @@"`
 	Other    *gOther     `parser:"| @@"`
 }
 
@@ -120,6 +121,13 @@ type gRename struct {
 type gRenamePair struct {
 	New *gIdent `parser:"@@ '='"`
 	Old *gIdent `parser:"@@"`
+}
+
+// gRender is "render kind [with (name = value, ...)]"; the options are kept
+// as written.
+type gRender struct {
+	Kind    string   `parser:"'render' @Ident"`
+	Options []string `parser:"( 'with' '(' @(~')')* ')' )?"`
 }
 
 // gEvaluate is "evaluate plugin(args)"; arguments may be named (x = v).
@@ -178,7 +186,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

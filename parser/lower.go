@@ -30,7 +30,7 @@ var kqlOperators = map[string]bool{
 	"lookup": true, "make-series": true, "mv-apply": true, "parse": true,
 	"parse-where": true, "parse-kv": true, "partition": true, "print": true,
 	"project-smart": true, "range": true, "reduce": true,
-	"render": true, "sample": true, "sample-distinct": true, "scan": true, "search": true,
+	"sample": true, "sample-distinct": true, "scan": true, "search": true,
 	"serialize": true, "top-hitters": true,
 	"top-nested": true, "union": true, "externaldata": true, "datatable": true,
 }
@@ -170,6 +170,8 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
 		}
 		return r, nil
+	case g.Render != nil:
+		return &Render{At: At{sp}, Kind: g.Render.Kind, Options: strings.Join(g.Render.Options, " ")}, nil
 	case g.Evaluate != nil:
 		plugin, err := lowerIdent(g.Evaluate.Plugin)
 		if err != nil {
@@ -214,7 +216,7 @@ func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate":
+		"project-rename", "summarize", "evaluate", "render":
 		return true
 	}
 	return false

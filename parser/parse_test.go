@@ -29,6 +29,7 @@ var roundTripCases = []string{
 	`SecurityIncident | sort by TimeGenerated desc, Title asc nulls first | order by IncidentNumber | top 5 by Severity nulls last`,
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
+	`SecurityIncident | summarize count() by bin(TimeGenerated, 1d) | render timechart with (title = "Incidents", ytitle = "count")`,
 	`SecurityIncident | mv-expand Tasks | evaluate bag_unpack(Tasks, "t_", columnsConflict = "replace_source")`,
 	`SecurityIncident | summarize arg_max(TimeGenerated, *) by IncidentNumber | summarize count(), n = dcount(Title), max_of(percentile(x, 5), 0) by bin(TimeGenerated, 1d), Severity | summarize by Status`,
 	`SecurityIncident | where Title == @"C:\path" and Title == "tab\there" and Title == 'it''s'`,

@@ -96,6 +96,13 @@ func joinIdents(ids []*Ident) string {
 
 func (*Star) String() string { return "*" }
 
+func (r *Render) String() string {
+	if r.Options == "" {
+		return "render " + r.Kind
+	}
+	return "render " + r.Kind + " with (" + r.Options + ")"
+}
+
 func (e *Evaluate) String() string {
 	return "evaluate " + e.Plugin.String() + "(" + joinNamed(e.Args) + ")"
 }
