@@ -248,6 +248,8 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.summarize(op, in)
 	case *parser.Evaluate:
 		return c.evaluate(op, in)
+	case *parser.Join:
+		return c.join(op, in)
 	}
 	return nil, parser.Errorf(op.Span(), "operator not supported: %s", op)
 }

@@ -176,6 +176,16 @@ type Render struct {
 	Options string // the text inside "with (...)", or ""
 }
 
+// Join joins the pipeline's rows with Right's. On holds the conditions as
+// written: a column name present on both sides, or $left.A == $right.B.
+type Join struct {
+	At
+	Kind  string // as written; "" means innerunique
+	Right *Pipeline
+	On    []Expr
+}
+
+func (*Join) operator()          {}
 func (*Render) operator()        {}
 func (*Evaluate) operator()      {}
 func (*Sort) operator()          {}

@@ -82,6 +82,7 @@ type gOperator struct {
 	Summ     *gSummarize `parser:"| @@"`
 	Evaluate *gEvaluate  `parser:"| @@"`
 	Render   *gRender    `parser:"| @@"`
+	Join     *gJoin      `parser:"| @@"`
 	Other    *gOther     `parser:"| @@"`
 }
 
@@ -121,6 +122,14 @@ type gRename struct {
 type gRenamePair struct {
 	New *gIdent `parser:"@@ '='"`
 	Old *gIdent `parser:"@@"`
+}
+
+// gJoin is "join [kind=K] [hint.x=y ...] (Right) on Conditions".
+type gJoin struct {
+	Kind  string     `parser:"'join' ( 'kind' '=' @Ident )?"`
+	Hints []string   `parser:"( 'hint' '.' @Ident '=' (Ident | String | Number) )*"`
+	Right *gPipeline `parser:"( '(' @@ ')' | @@ )"`
+	On    []*gExpr   `parser:"'on' @@ ( ',' @@ )*"`
 }
 
 // gRender is "render kind [with (name = value, ...)]"; the options are kept
@@ -186,7 +195,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

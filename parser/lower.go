@@ -170,6 +170,20 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
 		}
 		return r, nil
+	case g.Join != nil:
+		right, err := lowerPipeline(g.Join.Right)
+		if err != nil {
+			return nil, err
+		}
+		j := &Join{At: At{sp}, Kind: g.Join.Kind, Right: right}
+		for _, ge := range g.Join.On {
+			e, err := lowerExpr(ge)
+			if err != nil {
+				return nil, err
+			}
+			j.On = append(j.On, e)
+		}
+		return j, nil
 	case g.Render != nil:
 		return &Render{At: At{sp}, Kind: g.Render.Kind, Options: strings.Join(g.Render.Options, " ")}, nil
 	case g.Evaluate != nil:
@@ -210,13 +224,13 @@ func unsupportedOperator(g *gOther) *Error {
 		WithHint("%s", supportedOperatorsHint)
 }
 
-const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, take, limit, count"
+const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, render, take, limit, count"
 
 func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate", "render":
+		"project-rename", "summarize", "evaluate", "render", "join":
 		return true
 	}
 	return false

@@ -29,6 +29,7 @@ var roundTripCases = []string{
 	`SecurityIncident | sort by TimeGenerated desc, Title asc nulls first | order by IncidentNumber | top 5 by Severity nulls last`,
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
+	`SecurityIncident | join kind=leftouter (SecurityIncident | where Status == "Closed" | project IncidentNumber, ClosedTime) on IncidentNumber, $left.Title == $right.Title`,
 	`SecurityIncident | summarize count() by bin(TimeGenerated, 1d) | render timechart with (title = "Incidents", ytitle = "count")`,
 	`SecurityIncident | mv-expand Tasks | evaluate bag_unpack(Tasks, "t_", columnsConflict = "replace_source")`,
 	`SecurityIncident | summarize arg_max(TimeGenerated, *) by IncidentNumber | summarize count(), n = dcount(Title), max_of(percentile(x, 5), 0) by bin(TimeGenerated, 1d), Severity | summarize by Status`,
@@ -99,7 +100,7 @@ func TestParseErrors(t *testing.T) {
 		{"SecurityIncident | where Title == \"a\x00\"", "NUL", "\x00"},
 		{`SecurityIncident | where Title !frob "x"`, "unexpected '!frob'", "!frob"},
 		{`SecurityIncident | where a = 1`, "unexpected '='", "="},
-		{`SecurityIncident | join (SecurityIncident) on IncidentNumber`, "the 'join' operator is not supported", "join"},
+		{`SecurityIncident | union (SecurityIncident)`, "the 'union' operator is not supported", "union"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.query)

@@ -96,6 +96,14 @@ func joinIdents(ids []*Ident) string {
 
 func (*Star) String() string { return "*" }
 
+func (j *Join) String() string {
+	s := "join "
+	if j.Kind != "" {
+		s += "kind=" + j.Kind + " "
+	}
+	return s + "(" + strings.ReplaceAll(j.Right.String(), "\n", " ") + ") on " + joinExprs(j.On)
+}
+
 func (r *Render) String() string {
 	if r.Options == "" {
 		return "render " + r.Kind
