@@ -130,6 +130,10 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		if args.ignored[key] {
 			continue
 		}
+		if key == "" && args.prefix == "" {
+			return nil, parser.Errorf(op.Span(), "bag_unpack: a bag of '%s' has an empty key, which cannot name a column", src.Name).
+				WithHint("give an OutputColumnPrefix, or ignoredProperties=dynamic([\"\"])")
+		}
 		var types []string
 		if list, ok := r[1].([]any); ok {
 			for _, t := range list {

@@ -190,7 +190,24 @@ func (c *compiler) pipeline(p *parser.Pipeline) (*scope, error) {
 	return sc, nil
 }
 
-func (c *compiler) source(id *parser.Ident) (*scope, error) {
+func (c *compiler) source(src parser.Source) (*scope, error) {
+	switch s := src.(type) {
+	case *parser.Pipeline:
+		return c.pipeline(s)
+	case *parser.Print:
+		return c.print(s)
+	case *parser.Datatable:
+		return c.datatable(s)
+	case *parser.Range:
+		return c.rangeSource(s)
+	case *parser.Union:
+		return c.union(s, nil)
+	}
+	return c.table(src.(*parser.Ident))
+}
+
+// table is a source named by a table or a tabular let.
+func (c *compiler) table(id *parser.Ident) (*scope, error) {
 	if l, ok := c.tables[id.Name]; ok {
 		outer := c.tables
 		c.tables = l.tables
@@ -250,6 +267,8 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.evaluate(op, in)
 	case *parser.Join:
 		return c.join(op, in)
+	case *parser.UnionOp:
+		return c.union(&op.Union, in)
 	}
 	return nil, parser.Errorf(op.Span(), "operator not supported: %s", op)
 }
@@ -428,6 +447,9 @@ type sqlNames map[string]bool
 func newSQLNames() sqlNames { return sqlNames{} }
 
 func (s sqlNames) assign(name string) string {
+	if name == "" {
+		name = "_" // DuckDB has no empty identifier
+	}
 	id := name
 	for i := 2; s[strings.ToLower(id)]; i++ {
 		id = fmt.Sprintf("%s_%d", name, i)

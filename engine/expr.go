@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/socq/socq/parser"
 )
@@ -22,6 +23,10 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	switch e := e.(type) {
 	case *parser.Ident:
 		if col, ok := sc.lookup(e.Name); ok {
+			if c.aggregating && !c.inAggregate {
+				return texpr{}, parser.Errorf(e.Span(), "'%s' is a column: in summarize it belongs inside an aggregation function, or after by", e.Name).
+					WithHint("e.g. summarize max(%s) or summarize ... by %s", e.Name, e.Name)
+			}
 			return texpr{sql: QuoteIdent(col.sql), t: col.Type}, nil
 		}
 		if x, ok := c.scalars[e.Name]; ok {
@@ -32,6 +37,9 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 		}
 		return texpr{}, unknownColumn(e, sc)
 	case *parser.Literal:
+		if e.Kind == parser.DateTimeLit && !e.Null && (e.Time.Before(minDateTime) || e.Time.After(maxDateTime)) {
+			return texpr{}, parser.Errorf(e.Span(), "datetime %s is outside the years socq can hold (1678 to 2261)", e.Time.Format("2006-01-02"))
+		}
 		return literal(e), nil
 	case *parser.Paren:
 		x, err := c.expr(e.X, sc)
@@ -71,6 +79,12 @@ func unknownColumn(id *parser.Ident, sc *scope) *parser.Error {
 	}
 	return err
 }
+
+// Datetimes are TIMESTAMP_NS: 100 ns ticks, but only within these bounds.
+var (
+	minDateTime = time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDateTime = time.Date(2261, 12, 31, 23, 59, 59, 0, time.UTC)
+)
 
 // literal compiles a constant. Strings go through QuoteString, the audited
 // quoting function; nothing else from the query text reaches SQL as text.

@@ -26,6 +26,10 @@ func (c *compiler) orderBy(keys []*parser.SortKey, in *scope) (string, error) {
 		if x.t == Dynamic {
 			x = convert(x, String) // dynamic values sort by their text
 		}
+		if x.lit != nil {
+			// A bare number in ORDER BY would be a column position to SQL.
+			x.sql = "CAST(" + x.sql + " AS " + x.t.SQLType() + ")"
+		}
 		dir, nulls := "DESC", "LAST"
 		if k.Dir == "asc" {
 			dir, nulls = "ASC", "FIRST"

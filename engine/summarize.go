@@ -227,6 +227,9 @@ type summarizeColumn struct {
 }
 
 func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
+	if len(op.Aggs) == 0 && len(op.By) == 0 {
+		return nil, parser.Errorf(op.Span(), "summarize needs an aggregate, a by clause, or both")
+	}
 	names := newNameSet()
 	var keys []projection
 	for _, b := range op.By {

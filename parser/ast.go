@@ -21,6 +21,8 @@ type At struct{ Loc Span }
 // Span returns where the node came from.
 func (a At) Span() Span { return a.Loc }
 
+func (s Span) asAt() At { return At{s} }
+
 // Node is any AST node.
 type Node interface {
 	Span() Span
@@ -46,8 +48,61 @@ type Let struct {
 // Pipeline is a tabular source followed by operators joined with '|'.
 type Pipeline struct {
 	At
-	Source *Ident // a table name
+	Source Source
 	Ops    []Operator
+}
+
+// Source is where a pipeline's rows come from: a table or let name
+// (*Ident), a parenthesised *Pipeline, *Print, *Datatable, *Range or *Union.
+type Source interface {
+	Node
+	source()
+}
+
+// Print is a one-row table of expressions: print x = 1, "a".
+type Print struct {
+	At
+	Columns []*NamedExpr
+}
+
+// Datatable is an inline table: datatable(Name: type, ...) [values...].
+type Datatable struct {
+	At
+	Columns []*TypedColumn
+	Values  []Expr
+}
+
+// TypedColumn is a column declaration Name: type.
+type TypedColumn struct {
+	Name, Type *Ident
+}
+
+// Range is a one-column table of evenly spaced values.
+type Range struct {
+	At
+	Column         *Ident
+	From, To, Step Expr
+}
+
+// Union concatenates tables. As an operator (UnionOp) its input comes first.
+type Union struct {
+	At
+	Kind       string // "", "inner" or "outer"
+	WithSource *Ident // withsource=Name, or nil
+	Fuzzy      string // isfuzzy= as written
+	Tables     []*Pipeline
+}
+
+func (*Ident) source()     {}
+func (*Pipeline) source()  {}
+func (*Print) source()     {}
+func (*Datatable) source() {}
+func (*Range) source()     {}
+func (*Union) source()     {}
+
+// UnionOp is union used as an operator: the pipeline so far, then Tables.
+type UnionOp struct {
+	Union
 }
 
 // Operator is one tabular operator of a pipeline.
@@ -185,6 +240,7 @@ type Join struct {
 	On    []Expr
 }
 
+func (*UnionOp) operator()       {}
 func (*Join) operator()          {}
 func (*Render) operator()        {}
 func (*Evaluate) operator()      {}

@@ -45,10 +45,11 @@ type gQuery struct {
 type gLet struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *gIdent      `parser:"'let' @@ '='"`
-	Func   *gLetFunc    `parser:"( @@"`
-	Expr   *gExpr       `parser:"| @@ )"`
-	Ops    []*gOperator `parser:"( '|' @@ )* ';'"`
+	Name   *gIdent         `parser:"'let' @@ '='"`
+	Func   *gLetFunc       `parser:"( @@"`
+	Source *gSpecialSource `parser:"| @@"`
+	Expr   *gExpr          `parser:"| @@ )"`
+	Ops    []*gOperator    `parser:"( '|' @@ )* ';'"`
 }
 
 // gLetFunc is a user-defined function: recognised so it can be reported.
@@ -61,8 +62,59 @@ type gLetFunc struct {
 type gPipeline struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Source *gIdent      `parser:"@@"`
+	Source *gSource     `parser:"@@"`
 	Ops    []*gOperator `parser:"( \"|\" @@ )*"`
+}
+
+// gSource is where a pipeline's rows come from.
+type gSource struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Special *gSpecialSource `parser:"  @@"`
+	Table   *gIdent         `parser:"| @@"`
+}
+
+// gSpecialSource is any source but a plain name (which a let could also
+// read as a scalar).
+type gSpecialSource struct {
+	Pos       lexer.Position
+	EndPos    lexer.Position
+	Print     []*gNamedExpr `parser:"  'print' @@ ( ',' @@ )*"`
+	Datatable *gDatatable   `parser:"| @@"`
+	Range     *gRange       `parser:"| @@"`
+	Union     *gUnion       `parser:"| @@"`
+	Paren     *gPipeline    `parser:"| '(' @@ ')'"`
+}
+
+type gDatatable struct {
+	Columns []*gTypedColumn `parser:"'datatable' '(' @@ ( ',' @@ )* ')'"`
+	Values  []*gExpr        `parser:"'[' ( @@ ( ',' @@ )* ','? )? ']'"`
+}
+
+type gTypedColumn struct {
+	Name *gIdent `parser:"@@ ':'"`
+	Type *gIdent `parser:"@@"`
+}
+
+type gRange struct {
+	Column *gIdent `parser:"'range' @@"`
+	From   *gExpr  `parser:"'from' @@"`
+	To     *gExpr  `parser:"'to' @@"`
+	Step   *gExpr  `parser:"'step' @@"`
+}
+
+// gUnion is "union [kind=inner|outer] [withsource=Name] T1, (T2 | ...)",
+// as a source or as an operator (then its input is the first table).
+type gUnion struct {
+	Kind       string       `parser:"'union' ( 'kind' '=' @('inner' | 'outer') )?"`
+	WithSource *gIdent      `parser:"( 'withsource' '=' @@ )?"`
+	Fuzzy      string       `parser:"( 'isfuzzy' '=' @('true' | 'false') )?"`
+	Tables     []*gUnionArg `parser:"@@ ( ',' @@ )*"`
+}
+
+type gUnionArg struct {
+	Paren *gPipeline `parser:"  '(' @@ ')'"`
+	Table *gIdent    `parser:"| @@"`
 }
 
 type gOperator struct {
@@ -83,6 +135,7 @@ type gOperator struct {
 	Evaluate *gEvaluate  `parser:"| @@"`
 	Render   *gRender    `parser:"| @@"`
 	Join     *gJoin      `parser:"| @@"`
+	Union    *gUnion     `parser:"| @@"`
 	Other    *gOther     `parser:"| @@"`
 }
 
@@ -195,7 +248,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

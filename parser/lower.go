@@ -25,14 +25,12 @@ var reserved = map[string]bool{
 // kqlOperators are tabular operators of the Kusto language that socq does not
 // (yet) translate, so that they are reported as unsupported, not unknown.
 var kqlOperators = map[string]bool{
-	"as": true, "consume": true, "facet": true,
-	"find": true, "fork": true, "getschema": true, "invoke": true, "join": true,
-	"lookup": true, "make-series": true, "mv-apply": true, "parse": true,
-	"parse-where": true, "parse-kv": true, "partition": true, "print": true,
-	"project-smart": true, "range": true, "reduce": true,
-	"sample": true, "sample-distinct": true, "scan": true, "search": true,
-	"serialize": true, "top-hitters": true,
-	"top-nested": true, "union": true, "externaldata": true, "datatable": true,
+	"as": true, "consume": true, "externaldata": true, "facet": true, "find": true,
+	"fork": true, "getschema": true, "invoke": true, "lookup": true, "make-series": true,
+	"mv-apply": true, "parse": true, "parse-kv": true, "parse-where": true,
+	"partition": true, "project-smart": true, "reduce": true, "sample": true,
+	"sample-distinct": true, "scan": true, "search": true, "serialize": true,
+	"top-hitters": true, "top-nested": true,
 }
 
 func lowerQuery(g *gQuery) (*Query, error) {
@@ -63,6 +61,21 @@ func lowerLet(g *gLet) (*Let, error) {
 	if g.Func != nil {
 		return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "user-defined functions (let %s = (...) { ... }) are not supported by socq yet", name.Name)
 	}
+	if g.Source != nil {
+		src, err := lowerSpecialSource(g.Source)
+		if err != nil {
+			return nil, err
+		}
+		l := &Let{At: At{sp}, Name: name, Pipe: &Pipeline{At: src.(Node).Span().asAt(), Source: src}}
+		for _, gop := range g.Ops {
+			op, err := lowerOperator(gop)
+			if err != nil {
+				return nil, err
+			}
+			l.Pipe.Ops = append(l.Pipe.Ops, op)
+		}
+		return l, nil
+	}
 	expr, err := lowerExpr(g.Expr)
 	if err != nil {
 		return nil, err
@@ -88,7 +101,13 @@ func lowerLet(g *gLet) (*Let, error) {
 }
 
 func lowerPipeline(g *gPipeline) (*Pipeline, error) {
-	src, err := lowerIdent(g.Source)
+	var src Source
+	var err error
+	if g.Source.Table != nil {
+		src, err = lowerIdent(g.Source.Table)
+	} else {
+		src, err = lowerSpecialSource(g.Source.Special)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +189,12 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
 		}
 		return r, nil
+	case g.Union != nil:
+		u, err := lowerUnion(sp, g.Union)
+		if err != nil {
+			return nil, err
+		}
+		return &UnionOp{Union: *u}, nil
 	case g.Join != nil:
 		right, err := lowerPipeline(g.Join.Right)
 		if err != nil {
@@ -224,16 +249,87 @@ func unsupportedOperator(g *gOther) *Error {
 		WithHint("%s", supportedOperatorsHint)
 }
 
-const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, render, take, limit, count"
+const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, union, render, take, limit, count"
 
 func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate", "render", "join":
+		"project-rename", "summarize", "evaluate", "render", "join", "union":
 		return true
 	}
 	return false
+}
+
+func lowerSpecialSource(g *gSpecialSource) (Source, error) {
+	sp := span(g.Pos, g.EndPos)
+	switch {
+	case g.Print != nil:
+		cols, err := lowerNamedExprs(g.Print)
+		return &Print{At: At{sp}, Columns: cols}, err
+	case g.Datatable != nil:
+		d := &Datatable{At: At{sp}}
+		for _, gc := range g.Datatable.Columns {
+			ids, err := lowerIdents([]*gIdent{gc.Name, gc.Type})
+			if err != nil {
+				return nil, err
+			}
+			d.Columns = append(d.Columns, &TypedColumn{Name: ids[0], Type: ids[1]})
+		}
+		for _, gv := range g.Datatable.Values {
+			v, err := lowerExpr(gv)
+			if err != nil {
+				return nil, err
+			}
+			d.Values = append(d.Values, v)
+		}
+		return d, nil
+	case g.Range != nil:
+		col, err := lowerIdent(g.Range.Column)
+		if err != nil {
+			return nil, err
+		}
+		r := &Range{At: At{sp}, Column: col}
+		for _, p := range []struct {
+			g   *gExpr
+			dst *Expr
+		}{{g.Range.From, &r.From}, {g.Range.To, &r.To}, {g.Range.Step, &r.Step}} {
+			if *p.dst, err = lowerExpr(p.g); err != nil {
+				return nil, err
+			}
+		}
+		return r, nil
+	case g.Union != nil:
+		return lowerUnion(sp, g.Union)
+	}
+	return lowerPipeline(g.Paren)
+}
+
+func lowerUnion(sp Span, g *gUnion) (*Union, error) {
+	u := &Union{At: At{sp}, Kind: g.Kind, Fuzzy: g.Fuzzy}
+	if g.WithSource != nil {
+		id, err := lowerIdent(g.WithSource)
+		if err != nil {
+			return nil, err
+		}
+		u.WithSource = id
+	}
+	for _, a := range g.Tables {
+		if a.Paren != nil {
+			p, err := lowerPipeline(a.Paren)
+			if err != nil {
+				return nil, err
+			}
+			u.Tables = append(u.Tables, p)
+			continue
+		}
+		id, err := lowerIdent(a.Table)
+		if err != nil {
+			return nil, err
+		}
+		u.Tables = append(u.Tables, &Pipeline{At: id.At, Source: id})
+	}
+	return u, nil
 }
 
 func lowerSortKey(g *gSortKey) (*SortKey, error) {

@@ -29,6 +29,12 @@ var roundTripCases = []string{
 	`SecurityIncident | sort by TimeGenerated desc, Title asc nulls first | order by IncidentNumber | top 5 by Severity nulls last`,
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
+	`print x = 1, "a", now()`,
+	`datatable(Severity: string, Rank: int) ["High", 1, "Low", 3] | where Rank > 1`,
+	`range n from 1 to 10 step 2 | extend m = n * 2`,
+	`union withsource=T SecurityIncident, (SecurityIncident | take 1) | union kind=inner (print x = 1), SecurityIncident`,
+	`(SecurityIncident | take 5) | count`,
+	`let sev = datatable(Severity: string, Rank: long) ["High", 1]; let p = print a = 1; SecurityIncident | join kind=leftouter (sev) on Severity`,
 	`SecurityIncident | join kind=leftouter (SecurityIncident | where Status == "Closed" | project IncidentNumber, ClosedTime) on IncidentNumber, $left.Title == $right.Title`,
 	`SecurityIncident | summarize count() by bin(TimeGenerated, 1d) | render timechart with (title = "Incidents", ytitle = "count")`,
 	`SecurityIncident | mv-expand Tasks | evaluate bag_unpack(Tasks, "t_", columnsConflict = "replace_source")`,
@@ -100,7 +106,7 @@ func TestParseErrors(t *testing.T) {
 		{"SecurityIncident | where Title == \"a\x00\"", "NUL", "\x00"},
 		{`SecurityIncident | where Title !frob "x"`, "unexpected '!frob'", "!frob"},
 		{`SecurityIncident | where a = 1`, "unexpected '='", "="},
-		{`SecurityIncident | union (SecurityIncident)`, "the 'union' operator is not supported", "union"},
+		{`SecurityIncident | parse Title with "a" x`, "the 'parse' operator is not supported", "parse"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.query)

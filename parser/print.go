@@ -29,7 +29,11 @@ func (l *Let) String() string {
 
 func (p *Pipeline) String() string {
 	var b strings.Builder
-	b.WriteString(p.Source.String())
+	if inner, ok := p.Source.(*Pipeline); ok {
+		b.WriteString("(" + inner.String() + ")")
+	} else {
+		b.WriteString(p.Source.String())
+	}
 	for _, op := range p.Ops {
 		b.WriteString("\n| ")
 		b.WriteString(op.String())
@@ -113,6 +117,42 @@ func (r *Render) String() string {
 
 func (e *Evaluate) String() string {
 	return "evaluate " + e.Plugin.String() + "(" + joinNamed(e.Args) + ")"
+}
+
+func (p *Print) String() string { return "print " + joinNamed(p.Columns) }
+
+func (d *Datatable) String() string {
+	cols := make([]string, len(d.Columns))
+	for i, c := range d.Columns {
+		cols[i] = c.Name.String() + ": " + c.Type.String()
+	}
+	return "datatable(" + strings.Join(cols, ", ") + ") [" + joinExprs(d.Values) + "]"
+}
+
+func (r *Range) String() string {
+	return "range " + r.Column.String() + " from " + r.From.String() + " to " + r.To.String() + " step " + r.Step.String()
+}
+
+func (u *Union) String() string {
+	s := "union "
+	if u.Kind != "" {
+		s += "kind=" + u.Kind + " "
+	}
+	if u.WithSource != nil {
+		s += "withsource=" + u.WithSource.String() + " "
+	}
+	if u.Fuzzy != "" {
+		s += "isfuzzy=" + u.Fuzzy + " "
+	}
+	tables := make([]string, len(u.Tables))
+	for i, t := range u.Tables {
+		if id, ok := t.Source.(*Ident); ok && len(t.Ops) == 0 {
+			tables[i] = id.String()
+		} else {
+			tables[i] = "(" + strings.ReplaceAll(t.String(), "\n", " ") + ")"
+		}
+	}
+	return s + strings.Join(tables, ", ")
 }
 
 func (w *Where) String() string { return "where " + w.Pred.String() }
