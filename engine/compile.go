@@ -269,6 +269,10 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.join(op, in)
 	case *parser.UnionOp:
 		return c.union(&op.Union, in)
+	case *parser.ParseOp:
+		return c.parseOp(op, in)
+	case *parser.Sample:
+		return c.sample(op, in)
 	}
 	return nil, parser.Errorf(op.Span(), "operator not supported: %s", op)
 }

@@ -240,6 +240,33 @@ type Join struct {
 	On    []Expr
 }
 
+// ParseOp is the parse operator: it extracts columns from a string by a pattern of literal text, '*'
+// (skip) and columns (Name or Name:type).
+type ParseOp struct {
+	At
+	Kind  string
+	Expr  Expr
+	Parts []*ParsePart
+}
+
+// ParsePart is one element of a parse pattern: exactly one of Text, Star,
+// Column is set.
+type ParsePart struct {
+	At
+	Text   *string
+	Star   bool
+	Column *Ident
+	Type   *Ident // nil means string
+}
+
+// Sample returns up to Count rows picked at random.
+type Sample struct {
+	At
+	Count Expr
+}
+
+func (*ParseOp) operator()       {}
+func (*Sample) operator()        {}
 func (*UnionOp) operator()       {}
 func (*Join) operator()          {}
 func (*Render) operator()        {}

@@ -136,6 +136,8 @@ type gOperator struct {
 	Render   *gRender    `parser:"| @@"`
 	Join     *gJoin      `parser:"| @@"`
 	Union    *gUnion     `parser:"| @@"`
+	Parse    *gParse     `parser:"| @@"`
+	Sample   *gExpr      `parser:"| 'sample' @@"`
 	Other    *gOther     `parser:"| @@"`
 }
 
@@ -175,6 +177,22 @@ type gRename struct {
 type gRenamePair struct {
 	New *gIdent `parser:"@@ '='"`
 	Old *gIdent `parser:"@@"`
+}
+
+// gParse is "parse [kind=simple] Expr with Part...".
+type gParse struct {
+	Kind  string        `parser:"'parse' ( 'kind' '=' @Ident )?"`
+	Expr  *gExpr        `parser:"@@ 'with'"`
+	Parts []*gParsePart `parser:"@@+"`
+}
+
+type gParsePart struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Text   string  `parser:"  @String"`
+	Star   bool    `parser:"| @'*'"`
+	Column *gIdent `parser:"| @@"`
+	Type   *gIdent `parser:"  ( ':' @@ )?"`
 }
 
 // gJoin is "join [kind=K] [hint.x=y ...] (Right) on Conditions".
@@ -248,7 +266,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

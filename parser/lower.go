@@ -27,8 +27,8 @@ var reserved = map[string]bool{
 var kqlOperators = map[string]bool{
 	"as": true, "consume": true, "externaldata": true, "facet": true, "find": true,
 	"fork": true, "getschema": true, "invoke": true, "lookup": true, "make-series": true,
-	"mv-apply": true, "parse": true, "parse-kv": true, "parse-where": true,
-	"partition": true, "project-smart": true, "reduce": true, "sample": true,
+	"mv-apply": true, "parse-kv": true, "parse-where": true,
+	"partition": true, "project-smart": true, "reduce": true,
 	"sample-distinct": true, "scan": true, "search": true, "serialize": true,
 	"top-hitters": true, "top-nested": true,
 }
@@ -189,6 +189,39 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
 		}
 		return r, nil
+	case g.Parse != nil:
+		x, err := lowerExpr(g.Parse.Expr)
+		if err != nil {
+			return nil, err
+		}
+		p := &ParseOp{At: At{sp}, Kind: g.Parse.Kind, Expr: x}
+		for _, gp := range g.Parse.Parts {
+			part := &ParsePart{At: At{span(gp.Pos, gp.EndPos)}, Star: gp.Star}
+			switch {
+			case gp.Column != nil:
+				ids, err := lowerIdents([]*gIdent{gp.Column})
+				if err != nil {
+					return nil, err
+				}
+				part.Column = ids[0]
+				if gp.Type != nil {
+					if part.Type, err = lowerIdent(gp.Type); err != nil {
+						return nil, err
+					}
+				}
+			case !gp.Star:
+				text, err := decodeString(gp.Text)
+				if err != nil {
+					return nil, Errorf(part.Span(), "%v", err)
+				}
+				part.Text = &text
+			}
+			p.Parts = append(p.Parts, part)
+		}
+		return p, nil
+	case g.Sample != nil:
+		n, err := lowerExpr(g.Sample)
+		return &Sample{At: At{sp}, Count: n}, err
 	case g.Union != nil:
 		u, err := lowerUnion(sp, g.Union)
 		if err != nil {
@@ -249,13 +282,13 @@ func unsupportedOperator(g *gOther) *Error {
 		WithHint("%s", supportedOperatorsHint)
 }
 
-const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, union, render, take, limit, count"
+const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, union, parse, sample, render, take, limit, count"
 
 func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate", "render", "join", "union":
+		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample":
 		return true
 	}
 	return false

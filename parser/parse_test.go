@@ -30,6 +30,7 @@ var roundTripCases = []string{
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
 	`print x = 1, "a", now()`,
+	`SecurityIncident | parse Description with * "user " User:string " from " Host " at " * | sample 3`,
 	`datatable(Severity: string, Rank: int) ["High", 1, "Low", 3] | where Rank > 1`,
 	`range n from 1 to 10 step 2 | extend m = n * 2`,
 	`union withsource=T SecurityIncident, (SecurityIncident | take 1) | union kind=inner (print x = 1), SecurityIncident`,
@@ -106,7 +107,7 @@ func TestParseErrors(t *testing.T) {
 		{"SecurityIncident | where Title == \"a\x00\"", "NUL", "\x00"},
 		{`SecurityIncident | where Title !frob "x"`, "unexpected '!frob'", "!frob"},
 		{`SecurityIncident | where a = 1`, "unexpected '='", "="},
-		{`SecurityIncident | parse Title with "a" x`, "the 'parse' operator is not supported", "parse"},
+		{`SecurityIncident | mv-apply t = Tasks on (take 1)`, "the 'mv-apply' operator is not supported", "mv-apply"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.query)

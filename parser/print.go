@@ -100,6 +100,30 @@ func joinIdents(ids []*Ident) string {
 
 func (*Star) String() string { return "*" }
 
+func (p *ParseOp) String() string {
+	s := "parse "
+	if p.Kind != "" {
+		s += "kind=" + p.Kind + " "
+	}
+	s += p.Expr.String() + " with"
+	for _, part := range p.Parts {
+		switch {
+		case part.Text != nil:
+			s += " " + quoteString(*part.Text)
+		case part.Star:
+			s += " *"
+		default:
+			s += " " + part.Column.String()
+			if part.Type != nil {
+				s += ":" + part.Type.String()
+			}
+		}
+	}
+	return s
+}
+
+func (s *Sample) String() string { return "sample " + s.Count.String() }
+
 func (j *Join) String() string {
 	s := "join "
 	if j.Kind != "" {
