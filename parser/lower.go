@@ -456,31 +456,28 @@ func lowerIdent(g *gIdent) (*Ident, error) {
 }
 
 func lowerExpr(g *gExpr) (Expr, error) {
-	left, err := lowerAnd(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Rest {
-		right, err := lowerAnd(r)
-		if err != nil {
-			return nil, err
-		}
-		left = binary("or", left, right)
-	}
-	return left, nil
+	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gAnd) { return "or", g.Rest[i] }, lowerAnd)
 }
 
 func lowerAnd(g *gAnd) (Expr, error) {
-	left, err := lowerEquality(g.Left)
+	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gEquality) { return "and", g.Rest[i] }, lowerEquality)
+}
+
+// foldLeft lowers "first op operand op operand ..." into left-nested
+// binaries: a - b - c is (a - b) - c. next returns the i-th operator and
+// operand after first.
+func foldLeft[T any](first T, n int, next func(i int) (string, T), lower func(T) (Expr, error)) (Expr, error) {
+	left, err := lower(first)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range g.Rest {
-		right, err := lowerEquality(r)
+	for i := range n {
+		op, operand := next(i)
+		right, err := lower(operand)
 		if err != nil {
 			return nil, err
 		}
-		left = binary("and", left, right)
+		left = binary(op, left, right)
 	}
 	return left, nil
 }
@@ -543,52 +540,21 @@ func lowerRelational(g *gRelational) (Expr, error) {
 }
 
 func lowerAdd(g *gAdd) (Expr, error) {
-	left, err := lowerMul(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Rest {
-		right, err := lowerMul(r.Right)
-		if err != nil {
-			return nil, err
-		}
-		left = binary(r.Op, left, right)
-	}
-	return left, nil
+	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gMul) { return g.Rest[i].Op, g.Rest[i].Right }, lowerMul)
 }
 
 func lowerMul(g *gMul) (Expr, error) {
-	left, err := lowerStringOp(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Rest {
-		right, err := lowerStringOp(r.Right)
-		if err != nil {
-			return nil, err
-		}
-		left = binary(r.Op, left, right)
-	}
-	return left, nil
+	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gStringOp) { return g.Rest[i].Op, g.Rest[i].Right }, lowerStringOp)
 }
 
 func lowerStringOp(g *gStringOp) (Expr, error) {
-	left, err := lowerUnary(g.Left)
-	if err != nil {
-		return nil, err
-	}
-	for _, r := range g.Rest {
-		right, err := lowerUnary(r.Right)
-		if err != nil {
-			return nil, err
-		}
-		op := r.Op
+	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gUnary) {
+		op := g.Rest[i].Op
 		if op == "matchesregex" { // participle joins the two captured tokens
 			op = "matches regex"
 		}
-		left = binary(op, left, right)
-	}
-	return left, nil
+		return op, g.Rest[i].Right
+	}, lowerUnary)
 }
 
 func lowerUnary(g *gUnary) (Expr, error) {
