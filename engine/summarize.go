@@ -57,6 +57,7 @@ func init() {
 		"make_set":   {minArgs: 1, maxArgs: 2, prefix: "set", compile: makeList(true)},
 		"make_list":  {minArgs: 1, maxArgs: 2, prefix: "list", compile: makeList(false)},
 		"percentile": {minArgs: 2, maxArgs: 2, prefix: "percentile", compile: percentile},
+		"make_bag":   {minArgs: 1, maxArgs: 2, prefix: "bag", compile: makeBag},
 	}
 }
 
@@ -155,6 +156,17 @@ func percentile(call *parser.Call, args []texpr) (texpr, error) {
 	return texpr{sql: sql, t: x.t}, nil
 }
 
+// makeBag merges the property bags of a group into one (non-bags are
+// ignored; for a key in several bags any one value wins, as in Kusto).
+func makeBag(call *parser.Call, args []texpr) (texpr, error) {
+	x := args[0]
+	if x.t != Dynamic {
+		return texpr{}, parser.Errorf(call.Args[0].Span(), "make_bag() takes a dynamic property bag, not a %s", x.t)
+	}
+	bags := "list(" + x.sql + ") FILTER (WHERE json_type(" + x.sql + ") = 'OBJECT')"
+	return texpr{sql: "CAST(coalesce(list_reduce(" + bags + ", (a, b) -> json_merge_patch(a, b)), '{}') AS JSON)", t: Dynamic}, nil
+}
+
 func constLong(x texpr) (int64, bool) {
 	if x.lit != nil && !x.lit.Null && (x.lit.Kind == parser.LongLit || x.lit.Kind == parser.IntLit) {
 		return x.lit.Int, true
@@ -249,6 +261,28 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 	var cols []summarizeColumn
 	var structs []string // SQL of each arg_max/arg_min struct, _arg1, _arg2, …
 	for _, ne := range op.Aggs {
+		if call, ok := unparen(ne.Expr).(*parser.Call); ok && call.Func.Name == "percentiles" {
+			if ne.Name != nil {
+				return nil, parser.Errorf(ne.Name.Span(), "percentiles() makes several columns: name them with project-rename after summarize")
+			}
+			if len(call.Args) < 2 {
+				return nil, arityError(call, 2, 64)
+			}
+			// percentiles(x, p1, p2, ...) is percentile(x, p1), percentile(x, p2), ...
+			for _, p := range call.Args[1:] {
+				one := &parser.Call{At: call.At, Func: &parser.Ident{At: call.Func.At, Name: "percentile"}, Args: []parser.Expr{call.Args[0], p}}
+				c.aggregating = true
+				x, err := c.expr(one, in)
+				c.aggregating = false
+				if err != nil {
+					return nil, err
+				}
+				name := names.unique(aggregateName(one, aggregates["percentile"]))
+				names.add(name)
+				cols = append(cols, summarizeColumn{Column: Column{name, x.t}, sql: x.sql})
+			}
+			continue
+		}
 		if call, ok := unparen(ne.Expr).(*parser.Call); ok && (call.Func.Name == "arg_max" || call.Func.Name == "arg_min") {
 			if ne.Name != nil {
 				return nil, parser.Errorf(ne.Name.Span(), "name the columns of %s() with project-rename after summarize", call.Func.Name)
