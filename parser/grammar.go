@@ -285,30 +285,25 @@ type gIdent struct {
 	Quoted string `parser:"| \"[\" @String \"]\""`
 }
 
+// gExpr is a flat list of operands and binary operators; lowering applies
+// Kusto's precedence (precedence climbing in lower.go). Flat is much cheaper
+// for participle than one struct per precedence level.
 type gExpr struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Left   *gAnd   `parser:"@@"`
-	Rest   []*gAnd `parser:"( 'or' @@ )*"`
+	Left   *gUnary    `parser:"@@"`
+	Rest   []*gBinary `parser:"@@*"`
 }
 
-type gAnd struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Left   *gEquality   `parser:"@@"`
-	Rest   []*gEquality `parser:"( 'and' @@ )*"`
-}
-
-// gEquality holds the non-associative equality-level operators: ==, !=,
-// the in family and between. They bind looser than <, > and arithmetic.
-type gEquality struct {
+// gBinary is one operator with its right operand; in and between carry
+// their parenthesised lists instead.
+type gBinary struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Left    *gRelational `parser:"@@"`
-	In      *gInTail     `parser:"( @@"`
-	Between *gBetween    `parser:"| @@"`
-	Op      string       `parser:"| @('==' | '!=' | '<>')"`
-	Right   *gRelational `parser:"  @@ )?"`
+	In      *gInTail  `parser:"  @@"`
+	Between *gBetween `parser:"| @@"`
+	Op      string    `parser:"| ( @('or' | 'and' | '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '+' | '-' | '*' | '/' | '%' | '=~' | '!~' | 'matches' 'regex' | '!has' | '!has_cs' | '!hasprefix' | '!hasprefix_cs' | '!hassuffix' | '!hassuffix_cs' | '!contains' | '!contains_cs' | '!startswith' | '!startswith_cs' | '!endswith' | '!endswith_cs' | 'has' | 'has_cs' | 'hasprefix' | 'hasprefix_cs' | 'hassuffix' | 'hassuffix_cs' | 'contains' | 'contains_cs' | 'startswith' | 'startswith_cs' | 'endswith' | 'endswith_cs')"`
+	Right   *gUnary   `parser:"    @@ )"`
 }
 
 type gInTail struct {
@@ -320,52 +315,6 @@ type gBetween struct {
 	Op   string `parser:"@('between' | '!between')"`
 	Low  *gExpr `parser:"'(' @@"`
 	High *gExpr `parser:"'..' @@ ')'"`
-}
-
-type gRelational struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Left   *gAdd  `parser:"@@"`
-	Op     string `parser:"( @('<=' | '>=' | '<' | '>')"`
-	Right  *gAdd  `parser:"  @@ )?"`
-}
-
-type gAdd struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Left   *gMul     `parser:"@@"`
-	Rest   []*gAddOp `parser:"@@*"`
-}
-
-type gAddOp struct {
-	Op    string `parser:"@('+' | '-')"`
-	Right *gMul  `parser:"@@"`
-}
-
-type gMul struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Left   *gStringOp `parser:"@@"`
-	Rest   []*gMulOp  `parser:"@@*"`
-}
-
-type gMulOp struct {
-	Op    string     `parser:"@('*' | '/' | '%')"`
-	Right *gStringOp `parser:"@@"`
-}
-
-// gStringOp: in the Kusto grammar the string operators (=~, has, contains,
-// startswith, ...) bind tighter than arithmetic: a + b has "x" is a + (b has "x").
-type gStringOp struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Left   *gUnary       `parser:"@@"`
-	Rest   []*gStrOpTail `parser:"@@*"`
-}
-
-type gStrOpTail struct {
-	Op    string  `parser:"@('=~' | '!~' | 'matches' 'regex' | '!has' | '!has_cs' | '!hasprefix' | '!hasprefix_cs' | '!hassuffix' | '!hassuffix_cs' | '!contains' | '!contains_cs' | '!startswith' | '!startswith_cs' | '!endswith' | '!endswith_cs' | 'has' | 'has_cs' | 'hasprefix' | 'hasprefix_cs' | 'hassuffix' | 'hassuffix_cs' | 'contains' | 'contains_cs' | 'startswith' | 'startswith_cs' | 'endswith' | 'endswith_cs')"`
-	Right *gUnary `parser:"@@"`
 }
 
 type gUnary struct {

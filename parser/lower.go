@@ -455,106 +455,127 @@ func lowerIdent(g *gIdent) (*Ident, error) {
 	return &Ident{At: At{sp}, Name: name}, nil
 }
 
+// precedence of Kusto's binary operators, from the official grammar
+// (Kql.g4): or < and < equality (==, !=, in, between) < relational (<, >)
+// < additive < multiplicative < string operators (=~, has, contains, ...).
+// String operators binding tighter than arithmetic is Kusto's rule:
+// a + b has "x" is a + (b has "x").
+func precedence(t *gBinary) int {
+	switch {
+	case t.In != nil, t.Between != nil:
+		return 3
+	}
+	switch t.Op {
+	case "or":
+		return 1
+	case "and":
+		return 2
+	case "==", "!=", "<>":
+		return 3
+	case "<", ">", "<=", ">=":
+		return 4
+	case "+", "-":
+		return 5
+	case "*", "/", "%":
+		return 6
+	}
+	return 7
+}
+
+// nonAssociative levels do not chain: a == b == c is an error, as in Kusto.
+func nonAssociative(prec int) bool { return prec == 3 || prec == 4 }
+
 func lowerExpr(g *gExpr) (Expr, error) {
-	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gAnd) { return "or", g.Rest[i] }, lowerAnd)
-}
-
-func lowerAnd(g *gAnd) (Expr, error) {
-	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gEquality) { return "and", g.Rest[i] }, lowerEquality)
-}
-
-// foldLeft lowers "first op operand op operand ..." into left-nested
-// binaries: a - b - c is (a - b) - c. next returns the i-th operator and
-// operand after first.
-func foldLeft[T any](first T, n int, next func(i int) (string, T), lower func(T) (Expr, error)) (Expr, error) {
-	left, err := lower(first)
+	c := &climber{tails: g.Rest}
+	left, err := lowerUnary(g.Left)
 	if err != nil {
 		return nil, err
 	}
-	for i := range n {
-		op, operand := next(i)
-		right, err := lower(operand)
+	return c.climb(left, 1)
+}
+
+// climber lowers a flat operand/operator list by precedence climbing.
+type climber struct {
+	tails []*gBinary
+	next  int
+}
+
+// climb extends left with every following operator of precedence at least
+// minPrec, lowering tighter-binding operators on the right first.
+func (c *climber) climb(left Expr, minPrec int) (Expr, error) {
+	for c.next < len(c.tails) {
+		t := c.tails[c.next]
+		prec := precedence(t)
+		if prec < minPrec {
+			return left, nil
+		}
+		c.next++
+		var err error
+		switch {
+		case t.In != nil:
+			left, err = lowerIn(left, t)
+		case t.Between != nil:
+			left, err = lowerBetween(left, t)
+		default:
+			var right Expr
+			if right, err = lowerUnary(t.Right); err != nil {
+				return nil, err
+			}
+			for c.next < len(c.tails) && precedence(c.tails[c.next]) > prec {
+				if right, err = c.climb(right, prec+1); err != nil {
+					return nil, err
+				}
+			}
+			left = binary(operatorName(t.Op), left, right)
+		}
 		if err != nil {
 			return nil, err
 		}
-		left = binary(op, left, right)
+		if nonAssociative(prec) && c.next < len(c.tails) && precedence(c.tails[c.next]) == prec {
+			n := c.tails[c.next]
+			return nil, Errorf(span(n.Pos, n.EndPos), "comparisons do not chain: put parentheses around one of them")
+		}
 	}
 	return left, nil
+}
+
+// operatorName is the canonical spelling of a binary operator.
+func operatorName(op string) string {
+	switch op {
+	case "<>":
+		return "!="
+	case "matchesregex": // participle joins the two captured tokens
+		return "matches regex"
+	}
+	return op
 }
 
 func binary(op string, left, right Expr) *Binary {
 	return &Binary{At: At{Span{left.Span().Start, right.Span().End}}, Op: op, Left: left, Right: right}
 }
 
-func lowerEquality(g *gEquality) (Expr, error) {
-	left, err := lowerRelational(g.Left)
+func lowerIn(left Expr, t *gBinary) (Expr, error) {
+	list := make([]Expr, 0, len(t.In.List))
+	for _, ge := range t.In.List {
+		e, err := lowerExpr(ge)
+		if err != nil {
+			return nil, err
+		}
+		list = append(list, e)
+	}
+	return &In{At: At{Span{left.Span().Start, t.EndPos.Offset}}, Op: t.In.Op, X: left, List: list}, nil
+}
+
+func lowerBetween(left Expr, t *gBinary) (Expr, error) {
+	lo, err := lowerExpr(t.Between.Low)
 	if err != nil {
 		return nil, err
 	}
-	sp := span(g.Pos, g.EndPos)
-	switch {
-	case g.In != nil:
-		list := make([]Expr, 0, len(g.In.List))
-		for _, ge := range g.In.List {
-			e, err := lowerExpr(ge)
-			if err != nil {
-				return nil, err
-			}
-			list = append(list, e)
-		}
-		return &In{At: At{sp}, Op: g.In.Op, X: left, List: list}, nil
-	case g.Between != nil:
-		lo, err := lowerExpr(g.Between.Low)
-		if err != nil {
-			return nil, err
-		}
-		hi, err := lowerExpr(g.Between.High)
-		if err != nil {
-			return nil, err
-		}
-		return &Between{At: At{sp}, Not: g.Between.Op == "!between", X: left, Low: lo, High: hi}, nil
-	case g.Op != "":
-		right, err := lowerRelational(g.Right)
-		if err != nil {
-			return nil, err
-		}
-		op := g.Op
-		if op == "<>" {
-			op = "!="
-		}
-		return binary(op, left, right), nil
-	}
-	return left, nil
-}
-
-func lowerRelational(g *gRelational) (Expr, error) {
-	left, err := lowerAdd(g.Left)
-	if err != nil || g.Op == "" {
-		return left, err
-	}
-	right, err := lowerAdd(g.Right)
+	hi, err := lowerExpr(t.Between.High)
 	if err != nil {
 		return nil, err
 	}
-	return binary(g.Op, left, right), nil
-}
-
-func lowerAdd(g *gAdd) (Expr, error) {
-	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gMul) { return g.Rest[i].Op, g.Rest[i].Right }, lowerMul)
-}
-
-func lowerMul(g *gMul) (Expr, error) {
-	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gStringOp) { return g.Rest[i].Op, g.Rest[i].Right }, lowerStringOp)
-}
-
-func lowerStringOp(g *gStringOp) (Expr, error) {
-	return foldLeft(g.Left, len(g.Rest), func(i int) (string, *gUnary) {
-		op := g.Rest[i].Op
-		if op == "matchesregex" { // participle joins the two captured tokens
-			op = "matches regex"
-		}
-		return op, g.Rest[i].Right
-	}, lowerUnary)
+	return &Between{At: At{Span{left.Span().Start, t.EndPos.Offset}}, Not: t.Between.Op == "!between", X: left, Low: lo, High: hi}, nil
 }
 
 func lowerUnary(g *gUnary) (Expr, error) {

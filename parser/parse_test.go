@@ -156,3 +156,24 @@ func TestRoundTripGoldenQueries(t *testing.T) {
 		}
 	}
 }
+
+func TestComparisonsDoNotChain(t *testing.T) {
+	for _, q := range []string{
+		`SecurityIncident | where a == b == c`,
+		`SecurityIncident | where a < b < c`,
+		`SecurityIncident | where a in (1) == true`,
+	} {
+		_, err := Parse(q)
+		if err == nil || !strings.Contains(err.Error(), "do not chain") {
+			t.Errorf("Parse(%q) = %v, want a chaining error", q, err)
+		}
+	}
+	// Different levels compose: relational binds tighter than equality.
+	q, err := Parse(`SecurityIncident | where a < b == c`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := q.Pipe.Ops[0].(*Where).Pred.(*Binary); got.Op != "==" || got.Left.(*Binary).Op != "<" {
+		t.Errorf("a < b == c parsed as %s", got)
+	}
+}
