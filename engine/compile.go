@@ -69,10 +69,11 @@ type compiler struct {
 }
 
 // tabularLet is a let-bound pipeline and the tabular lets it may refer to
-// (those defined before it).
+// (those defined before it), or a stage already compiled (named by as).
 type tabularLet struct {
-	pipe   *parser.Pipeline
-	tables map[string]tabularLet
+	pipe     *parser.Pipeline
+	tables   map[string]tabularLet
+	compiled *scope
 }
 
 // let binds a name. A let whose value is a bare name of a table is tabular;
@@ -208,6 +209,9 @@ func (c *compiler) source(src parser.Source) (*scope, error) {
 
 // table is a source named by a table or a tabular let.
 func (c *compiler) table(id *parser.Ident) (*scope, error) {
+	if l, ok := c.tables[id.Name]; ok && l.compiled != nil {
+		return l.compiled, nil
+	}
 	if l, ok := c.tables[id.Name]; ok {
 		outer := c.tables
 		c.tables = l.tables
@@ -271,6 +275,12 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.union(&op.Union, in)
 	case *parser.ParseOp:
 		return c.parseOp(op, in)
+	case *parser.As:
+		if _, ok := c.cat.Table(op.Name.Name); ok {
+			return nil, parser.Errorf(op.Name.Span(), "'%s' is a table: as cannot rebind it", op.Name.Name)
+		}
+		c.tables[op.Name.Name] = tabularLet{compiled: in}
+		return in, nil
 	case *parser.Sample:
 		return c.sample(op, in)
 	}

@@ -259,6 +259,14 @@ type ParsePart struct {
 	Type   *Ident // nil means string
 }
 
+// As names the pipeline so far, for later use in the same query.
+type As struct {
+	At
+	Name *Ident
+}
+
+func (*As) operator() {}
+
 // Sample returns up to Count rows picked at random.
 type Sample struct {
 	At

@@ -138,6 +138,7 @@ type gOperator struct {
 	Union    *gUnion     `parser:"| @@"`
 	Parse    *gParse     `parser:"| @@"`
 	Sample   *gExpr      `parser:"| 'sample' @@"`
+	As       *gAs        `parser:"| @@"`
 	Other    *gOther     `parser:"| @@"`
 }
 
@@ -177,6 +178,12 @@ type gRename struct {
 type gRenamePair struct {
 	New *gIdent `parser:"@@ '='"`
 	Old *gIdent `parser:"@@"`
+}
+
+// gAs is "as [hint.materialized=true] Name".
+type gAs struct {
+	Hints []string `parser:"'as' ( 'hint' '.' @Ident '=' (Ident | String | Number) )*"`
+	Name  *gIdent  `parser:"@@"`
 }
 
 // gParse is "parse [kind=simple] Expr with Part...".
@@ -266,7 +273,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\" | \"as\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

@@ -25,7 +25,7 @@ var reserved = map[string]bool{
 // kqlOperators are tabular operators of the Kusto language that socq does not
 // (yet) translate, so that they are reported as unsupported, not unknown.
 var kqlOperators = map[string]bool{
-	"as": true, "consume": true, "externaldata": true, "facet": true, "find": true,
+	"consume": true, "externaldata": true, "facet": true, "find": true,
 	"fork": true, "getschema": true, "invoke": true, "lookup": true, "make-series": true,
 	"mv-apply": true, "parse-kv": true, "parse-where": true,
 	"partition": true, "project-smart": true, "reduce": true,
@@ -219,6 +219,9 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			p.Parts = append(p.Parts, part)
 		}
 		return p, nil
+	case g.As != nil:
+		name, err := lowerIdent(g.As.Name)
+		return &As{At: At{sp}, Name: name}, err
 	case g.Sample != nil:
 		n, err := lowerExpr(g.Sample)
 		return &Sample{At: At{sp}, Count: n}, err
@@ -288,7 +291,7 @@ func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample":
+		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample", "as":
 		return true
 	}
 	return false

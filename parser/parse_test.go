@@ -30,6 +30,7 @@ var roundTripCases = []string{
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
 	`print x = 1, "a", now()`,
+	`SecurityIncident | take 3 | as T | join (T) on IncidentNumber`,
 	`SecurityIncident | parse Description with * "user " User:string " from " Host " at " * | sample 3`,
 	`datatable(Severity: string, Rank: int) ["High", 1, "Low", 3] | where Rank > 1`,
 	`range n from 1 to 10 step 2 | extend m = n * 2`,

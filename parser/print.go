@@ -122,6 +122,8 @@ func (p *ParseOp) String() string {
 	return s
 }
 
+func (a *As) String() string { return "as " + a.Name.String() }
+
 func (s *Sample) String() string { return "sample " + s.Count.String() }
 
 func (j *Join) String() string {
