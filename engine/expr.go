@@ -422,13 +422,56 @@ func hasTerm(op, hay, needleSQL string, needle texpr, cs bool) string {
 
 // in implements in, !in, in~ and !in~: an OR of == (so a null left side is
 // false, and !in true). Dynamic arrays in the list are flattened.
+//
+// has_any and has_all are an OR or AND of has (whole terms, ignoring case)
+// over the list's items: literal arrays are flattened here, other dynamic
+// values at run time (a non-array counts as one item, null as none). An
+// empty list makes has_any false and has_all true.
 func (c *compiler) in(e *parser.In, sc *scope) (texpr, error) {
-	if e.Op == "has_any" || e.Op == "has_all" {
-		return texpr{}, parser.Errorf(e.Span(), "the '%s' operator is not supported by socq yet", e.Op)
-	}
 	x, err := c.expr(e.X, sc)
 	if err != nil {
 		return texpr{}, err
+	}
+	if e.Op == "has_any" || e.Op == "has_all" {
+		hay := convert(x, String)
+		folded := foldedString(hay)
+		join, empty, listAgg := " OR ", "FALSE", "list_bool_or"
+		if e.Op == "has_all" {
+			join, empty, listAgg = " AND ", "TRUE", "list_bool_and"
+		}
+		var parts []string
+		for _, le := range e.List {
+			item, err := c.expr(le, sc)
+			if err != nil {
+				return texpr{}, err
+			}
+			var items []texpr
+			switch {
+			case item.t == Dynamic && item.lit != nil && !item.lit.Null:
+				if items, err = flattenDynamicLiteral(le, item.lit.Str); err != nil {
+					return texpr{}, err
+				}
+			case item.t == Dynamic: // an array known only at run time
+				elems := "(CASE WHEN json_type(" + item.sql + ") = 'ARRAY' THEN CAST(json_extract(" + item.sql + ", '$[*]') AS JSON[]) WHEN json_type(" + item.sql + ") <> 'NULL' THEN [" + item.sql + "] END)"
+				parts = append(parts, bind([]string{folded, elems}, func(v []string) string {
+					needle := texpr{sql: asciiLower(convert(texpr{sql: "socq_e", t: Dynamic}, String).sql), t: String}
+					return "coalesce(" + listAgg + "(list_transform(" + v[1] + ", lambda socq_e: " + hasTerm("has", v[0], needle.sql, needle, false) + ")), " + empty + ")"
+				}))
+				continue
+			default:
+				items = []texpr{item}
+			}
+			for _, it := range items {
+				if it.t != String || it.lit == nil {
+					it = convert(it, String)
+				}
+				parts = append(parts, hasTerm("has", folded, foldedString(it), it, false))
+			}
+		}
+		if len(parts) == 0 {
+			return texpr{sql: empty, t: Bool}, nil
+		}
+		return texpr{sql: "(" + strings.Join(parts, join) + ")", t: Bool}, nil
 	}
 	ci := strings.HasSuffix(e.Op, "~")
 	neg := strings.HasPrefix(e.Op, "!")
