@@ -275,6 +275,8 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.union(&op.Union, in)
 	case *parser.ParseOp:
 		return c.parseOp(op, in)
+	case *parser.MakeSeries:
+		return c.makeSeries(op, in)
 	case *parser.As:
 		if _, ok := c.cat.Table(op.Name.Name); ok {
 			return nil, parser.Errorf(op.Name.Span(), "'%s' is a table: as cannot rebind it", op.Name.Name)

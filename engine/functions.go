@@ -209,6 +209,12 @@ const ticksAtUnixEpoch = "621355968000000000"
 // bin rounds down to a multiple of size. Datetimes bin on Kusto's tick
 // count since 0001-01-01, so 1d bins start at midnight UTC and 7d bins on
 // Mondays (0001-01-01 was one), as in Kusto.
+// binDateTime floors a datetime to a multiple of span ticks since 0001-01-01.
+func binDateTime(datetime, span string) string {
+	ticks := "(epoch_ns(" + datetime + ") // 100 + " + ticksAtUnixEpoch + ")"
+	return "make_timestamp_ns((" + ticks + " // " + span + " * " + span + " - " + ticksAtUnixEpoch + ") * 100)"
+}
+
 func bin(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 	x, size := args[0], args[1]
 	if x.t == Dynamic {
@@ -219,8 +225,7 @@ func bin(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 	}
 	switch {
 	case x.t == DateTime && size.t == Timespan:
-		ticks := "(epoch_ns(" + x.sql + ") // 100 + " + ticksAtUnixEpoch + ")"
-		return texpr{sql: "make_timestamp_ns((" + ticks + " // " + size.sql + " * " + size.sql + " - " + ticksAtUnixEpoch + ") * 100)", t: DateTime}, nil
+		return texpr{sql: binDateTime(x.sql, size.sql), t: DateTime}, nil
 	case x.t == Timespan && size.t == Timespan:
 		return texpr{sql: "CAST(floor(" + x.sql + " / " + size.sql + ") AS BIGINT) * " + size.sql, t: Timespan}, nil
 	case (x.t == Int || x.t == Long) && (size.t == Int || size.t == Long):

@@ -259,6 +259,20 @@ type ParsePart struct {
 	Type   *Ident // nil means string
 }
 
+// MakeSeries aggregates into one array per group over evenly spaced bins of
+// Axis: make-series n = count() default = 0 on TimeGenerated from A to B step 1d by K.
+type MakeSeries struct {
+	At
+	Aggs     []*NamedExpr
+	Defaults []Expr // per aggregate; nil where not given (0)
+	Axis     Expr
+	From, To Expr // nil when not given
+	Step     Expr
+	By       []*NamedExpr
+}
+
+func (*MakeSeries) operator() {}
+
 // As names the pipeline so far, for later use in the same query.
 type As struct {
 	At

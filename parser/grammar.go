@@ -120,26 +120,27 @@ type gUnionArg struct {
 type gOperator struct {
 	Pos      lexer.Position
 	EndPos   lexer.Position
-	Where    *gWhere     `parser:"  @@"`
-	Project  *gProject   `parser:"| @@"`
-	Extend   *gExtend    `parser:"| @@"`
-	Take     *gTake      `parser:"| @@"`
-	Count    *gCount     `parser:"| @@"`
-	MvExpand *gMvExpand  `parser:"| @@"`
-	Sort     *gSort      `parser:"| @@"`
-	Top      *gTop       `parser:"| @@"`
-	Distinct *gDistinct  `parser:"| @@"`
-	Names    *gNames     `parser:"| @@"`
-	Rename   *gRename    `parser:"| @@"`
-	Summ     *gSummarize `parser:"| @@"`
-	Evaluate *gEvaluate  `parser:"| @@"`
-	Render   *gRender    `parser:"| @@"`
-	Join     *gJoin      `parser:"| @@"`
-	Union    *gUnion     `parser:"| @@"`
-	Parse    *gParse     `parser:"| @@"`
-	Sample   *gExpr      `parser:"| 'sample' @@"`
-	As       *gAs        `parser:"| @@"`
-	Other    *gOther     `parser:"| @@"`
+	Where    *gWhere      `parser:"  @@"`
+	Project  *gProject    `parser:"| @@"`
+	Extend   *gExtend     `parser:"| @@"`
+	Take     *gTake       `parser:"| @@"`
+	Count    *gCount      `parser:"| @@"`
+	MvExpand *gMvExpand   `parser:"| @@"`
+	Sort     *gSort       `parser:"| @@"`
+	Top      *gTop        `parser:"| @@"`
+	Distinct *gDistinct   `parser:"| @@"`
+	Names    *gNames      `parser:"| @@"`
+	Rename   *gRename     `parser:"| @@"`
+	Summ     *gSummarize  `parser:"| @@"`
+	Evaluate *gEvaluate   `parser:"| @@"`
+	Render   *gRender     `parser:"| @@"`
+	Join     *gJoin       `parser:"| @@"`
+	Union    *gUnion      `parser:"| @@"`
+	Parse    *gParse      `parser:"| @@"`
+	Sample   *gExpr       `parser:"| 'sample' @@"`
+	As       *gAs         `parser:"| @@"`
+	Series   *gMakeSeries `parser:"| @@"`
+	Other    *gOther      `parser:"| @@"`
 }
 
 type gSort struct {
@@ -178,6 +179,21 @@ type gRename struct {
 type gRenamePair struct {
 	New *gIdent `parser:"@@ '='"`
 	Old *gIdent `parser:"@@"`
+}
+
+// gMakeSeries is "make-series Aggs on Axis [from A] [to B] step S [by ...]".
+type gMakeSeries struct {
+	Aggs []*gSeriesAgg `parser:"'make-series' @@ ( ',' @@ )*"`
+	Axis *gExpr        `parser:"'on' @@"`
+	From *gExpr        `parser:"( 'from' @@ )?"`
+	To   *gExpr        `parser:"( 'to' @@ )?"`
+	Step *gExpr        `parser:"'step' @@"`
+	By   []*gNamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
+}
+
+type gSeriesAgg struct {
+	Agg     *gNamedExpr `parser:"@@"`
+	Default *gExpr      `parser:"( 'default' '=' @@ )?"`
 }
 
 // gAs is "as [hint.materialized=true] Name".
@@ -273,7 +289,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\" | \"as\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\" | \"as\" | \"make-series\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

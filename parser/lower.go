@@ -26,7 +26,7 @@ var reserved = map[string]bool{
 // (yet) translate, so that they are reported as unsupported, not unknown.
 var kqlOperators = map[string]bool{
 	"consume": true, "externaldata": true, "facet": true, "find": true,
-	"fork": true, "getschema": true, "invoke": true, "lookup": true, "make-series": true,
+	"fork": true, "getschema": true, "invoke": true, "lookup": true,
 	"mv-apply": true, "parse-kv": true, "parse-where": true,
 	"partition": true, "project-smart": true, "reduce": true,
 	"sample-distinct": true, "scan": true, "search": true, "serialize": true,
@@ -219,6 +219,8 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			p.Parts = append(p.Parts, part)
 		}
 		return p, nil
+	case g.Series != nil:
+		return lowerMakeSeries(sp, g.Series)
 	case g.As != nil:
 		name, err := lowerIdent(g.As.Name)
 		return &As{At: At{sp}, Name: name}, err
@@ -291,7 +293,7 @@ func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample", "as":
+		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample", "as", "make-series":
 		return true
 	}
 	return false
@@ -366,6 +368,38 @@ func lowerUnion(sp Span, g *gUnion) (*Union, error) {
 		u.Tables = append(u.Tables, &Pipeline{At: id.At, Source: id})
 	}
 	return u, nil
+}
+
+func lowerMakeSeries(sp Span, g *gMakeSeries) (*MakeSeries, error) {
+	m := &MakeSeries{At: At{sp}}
+	for _, ga := range g.Aggs {
+		aggs, err := lowerNamedExprs([]*gNamedExpr{ga.Agg})
+		if err != nil {
+			return nil, err
+		}
+		var def Expr
+		if ga.Default != nil {
+			if def, err = lowerExpr(ga.Default); err != nil {
+				return nil, err
+			}
+		}
+		m.Aggs = append(m.Aggs, aggs[0])
+		m.Defaults = append(m.Defaults, def)
+	}
+	var err error
+	for _, p := range []struct {
+		g   *gExpr
+		dst *Expr
+	}{{g.Axis, &m.Axis}, {g.From, &m.From}, {g.To, &m.To}, {g.Step, &m.Step}} {
+		if p.g == nil {
+			continue
+		}
+		if *p.dst, err = lowerExpr(p.g); err != nil {
+			return nil, err
+		}
+	}
+	m.By, err = lowerNamedExprs(g.By)
+	return m, err
 }
 
 func lowerSortKey(g *gSortKey) (*SortKey, error) {

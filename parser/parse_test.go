@@ -30,6 +30,7 @@ var roundTripCases = []string{
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
 	`print x = 1, "a", now()`,
+	`SecurityIncident | make-series n = count() default = 0, dcount(IncidentNumber) on TimeGenerated from ago(7d) to now() step 1d by Severity`,
 	`SecurityIncident | take 3 | as T | join (T) on IncidentNumber`,
 	`SecurityIncident | parse Description with * "user " User:string " from " Host " at " * | sample 3`,
 	`datatable(Severity: string, Rank: int) ["High", 1, "Low", 3] | where Rank > 1`,

@@ -122,6 +122,28 @@ func (p *ParseOp) String() string {
 	return s
 }
 
+func (m *MakeSeries) String() string {
+	aggs := make([]string, len(m.Aggs))
+	for i, a := range m.Aggs {
+		aggs[i] = a.String()
+		if m.Defaults[i] != nil {
+			aggs[i] += " default = " + m.Defaults[i].String()
+		}
+	}
+	s := "make-series " + strings.Join(aggs, ", ") + " on " + m.Axis.String()
+	if m.From != nil {
+		s += " from " + m.From.String()
+	}
+	if m.To != nil {
+		s += " to " + m.To.String()
+	}
+	s += " step " + m.Step.String()
+	if len(m.By) > 0 {
+		s += " by " + joinNamed(m.By)
+	}
+	return s
+}
+
 func (a *As) String() string { return "as " + a.Name.String() }
 
 func (s *Sample) String() string { return "sample " + s.Count.String() }
