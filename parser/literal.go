@@ -173,6 +173,10 @@ var dateTimeLayouts = []string{
 	"2006-01-02T15:04",
 	"2006-01-02 15:04",
 	"2006-01-02",
+	"2006-1-2T15:04:05.999999999Z07:00", // Kusto allows months and days without a leading zero
+	"2006-1-2 15:04:05.999999999",
+	"2006-1-2 15:04",
+	"2006-1-2",
 	"2006-01",
 	time.RFC1123,
 	time.RFC1123Z,
