@@ -41,7 +41,7 @@ type CompileOptions struct {
 // Compile translates a parsed query into SQL over the catalog's tables.
 // Errors are *parser.Error pointing into the query text.
 func Compile(q *parser.Query, cat *Catalog, opts CompileOptions) (*Plan, error) {
-	c := &compiler{cat: cat, opts: opts, scalars: map[string]texpr{}, tables: map[string]tabularLet{}}
+	c := &compiler{cat: cat, opts: opts, scalars: map[string]texpr{}, tables: map[string]tabularLet{}, funcs: map[string]*parser.Func{}}
 	for _, l := range q.Lets {
 		if err := c.let(l); err != nil {
 			return nil, err
@@ -63,9 +63,11 @@ type compiler struct {
 	// aggregation functions are allowed; inAggregate inside one of them.
 	aggregating, inAggregate bool
 	render                   *parser.Render
-	// scalars and tables are the let-bound names seen so far.
-	scalars map[string]texpr
-	tables  map[string]tabularLet
+	// scalars, tables and funcs are the let-bound names seen so far.
+	scalars   map[string]texpr
+	tables    map[string]tabularLet
+	funcs     map[string]*parser.Func
+	callDepth int
 }
 
 // tabularLet is a let-bound pipeline and the tabular lets it may refer to
@@ -89,6 +91,11 @@ func (c *compiler) let(l *parser.Let) error {
 	}
 	delete(c.scalars, name)
 	delete(c.tables, name)
+	delete(c.funcs, name)
+	if l.Func != nil {
+		c.funcs[name] = l.Func
+		return nil
+	}
 	if pipe != nil {
 		c.tables[name] = tabularLet{pipe: pipe, tables: maps.Clone(c.tables)}
 		return nil

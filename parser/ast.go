@@ -36,13 +36,22 @@ type Query struct {
 	Pipe *Pipeline
 }
 
-// Let binds Name to a scalar expression (Expr) or a tabular pipeline (Pipe);
-// exactly one is set. "let T = SecurityIncident;" is a Pipe with no operators.
+// Let binds Name to a scalar expression (Expr), a tabular pipeline (Pipe) or
+// a function (Func); exactly one is set. "let T = SecurityIncident;" is a
+// Pipe with no operators.
 type Let struct {
 	At
 	Name *Ident
 	Expr Expr
 	Pipe *Pipeline
+	Func *Func
+}
+
+// Func is a user-defined scalar function: (x: string, n: long) { body }.
+type Func struct {
+	At
+	Params []*TypedColumn
+	Body   Expr
 }
 
 // Pipeline is a tabular source followed by operators joined with '|'.

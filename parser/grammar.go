@@ -52,11 +52,14 @@ type gLet struct {
 	Ops    []*gOperator    `parser:"( '|' @@ )* ';'"`
 }
 
-// gLetFunc is a user-defined function: recognised so it can be reported.
+// gLetFunc is a user-defined function with a scalar body:
+// let f = (x: string, n: long) { strlen(x) + n }. Other bodies are kept raw
+// so they can be reported by name.
 type gLetFunc struct {
 	Pos    lexer.Position
-	Params []string `parser:"'(' @(~')')* ')' '{'"`
-	Body   []string `parser:"@(~'}')* '}'"`
+	Params []*gTypedColumn `parser:"'(' ( @@ ( ',' @@ )* )? ')' '{'"`
+	Body   *gExpr          `parser:"( @@ '}'"`
+	Raw    []string        `parser:"| @(~'}')* '}' )"`
 }
 
 type gPipeline struct {
@@ -84,6 +87,7 @@ type gSpecialSource struct {
 	Range     *gRange       `parser:"| @@"`
 	Union     *gUnion       `parser:"| @@"`
 	Paren     *gPipeline    `parser:"| '(' @@ ')'"`
+	Call      *gCall        `parser:"| @@"`
 }
 
 type gDatatable struct {

@@ -59,7 +59,24 @@ func lowerLet(g *gLet) (*Let, error) {
 		return nil, err
 	}
 	if g.Func != nil {
-		return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "user-defined functions (let %s = (...) { ... }) are not supported by socq yet", name.Name)
+		if g.Func.Body == nil {
+			return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "user-defined functions with tabular bodies (let %s = (...) { T | ... }) are not supported by socq yet", name.Name).
+				WithHint("scalar bodies are: let f = (x: string) { strlen(x) }")
+		}
+		f := &Func{At: At{sp}}
+		for _, gp := range g.Func.Params {
+			ids, err := lowerIdents([]*gIdent{gp.Name, gp.Type})
+			if err != nil {
+				return nil, err
+			}
+			f.Params = append(f.Params, &TypedColumn{Name: ids[0], Type: ids[1]})
+		}
+		body, err := lowerExpr(g.Func.Body)
+		if err != nil {
+			return nil, err
+		}
+		f.Body = body
+		return &Let{At: At{sp}, Name: name, Func: f}, nil
 	}
 	if g.Source != nil {
 		src, err := lowerSpecialSource(g.Source)
@@ -339,6 +356,8 @@ func lowerSpecialSource(g *gSpecialSource) (Source, error) {
 		return r, nil
 	case g.Union != nil:
 		return lowerUnion(sp, g.Union)
+	case g.Call != nil:
+		return nil, Errorf(sp, "calling a function as a table is not supported by socq yet")
 	}
 	return lowerPipeline(g.Paren)
 }

@@ -30,6 +30,7 @@ var roundTripCases = []string{
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
 	`print x = 1, "a", now()`,
+	`let f = (x: string, n: long) { strlen(x) + n }; SecurityIncident | extend y = f(Title, 2)`,
 	`SecurityIncident | make-series n = count() default = 0, dcount(IncidentNumber) on TimeGenerated from ago(7d) to now() step 1d by Severity`,
 	`SecurityIncident | take 3 | as T | join (T) on IncidentNumber`,
 	`SecurityIncident | parse Description with * "user " User:string " from " Host " at " * | sample 3`,

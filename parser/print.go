@@ -21,6 +21,13 @@ func (q *Query) String() string {
 }
 
 func (l *Let) String() string {
+	if l.Func != nil {
+		params := make([]string, len(l.Func.Params))
+		for i, p := range l.Func.Params {
+			params[i] = p.Name.String() + ": " + p.Type.String()
+		}
+		return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + l.Func.Body.String() + " };"
+	}
 	if l.Pipe != nil {
 		return "let " + l.Name.String() + " = " + l.Pipe.String() + ";"
 	}
