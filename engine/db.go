@@ -113,9 +113,6 @@ func displayPath(path string) string {
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
 
-// Path is the database file, or "" for an in-memory database.
-func (db *DB) Path() string { return db.path }
-
 func (db *DB) schemaVersion(ctx context.Context) (int, error) {
 	var exists bool
 	err := db.sql.QueryRowContext(ctx,

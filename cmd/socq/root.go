@@ -52,12 +52,6 @@ func isTerminal(w any) bool {
 // outIsTerminal reports whether results go to a person's terminal.
 func (s *ioStreams) outIsTerminal() bool { return isTerminal(s.out) }
 
-// progress reports whether progress may be shown on stderr: only on a
-// terminal, and never in CI.
-func (s *ioStreams) progress() bool {
-	return isTerminal(s.err) && os.Getenv("CI") != "true"
-}
-
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
