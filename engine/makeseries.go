@@ -62,19 +62,9 @@ func (c *compiler) makeSeries(op *parser.MakeSeries, in *scope) (*scope, error) 
 
 	// The group keys and the aggregates, as summarize compiles them.
 	names := newNameSet()
-	var keys []projection
-	for _, b := range op.By {
-		x, err := c.expr(b.Expr, in)
-		if err != nil {
-			return nil, err
-		}
-		name := columnName(b.Expr)
-		if b.Name != nil {
-			name = b.Name.Name
-		}
-		name = names.unique(name)
-		names.add(name)
-		keys = append(keys, projection{Column{name, x.t}, x.sql})
+	keys, err := c.groupKeys(op.By, in, names)
+	if err != nil {
+		return nil, err
 	}
 	type series struct {
 		projection
@@ -82,31 +72,19 @@ func (c *compiler) makeSeries(op *parser.MakeSeries, in *scope) (*scope, error) 
 	}
 	var aggs []series
 	for i, ne := range op.Aggs {
-		c.aggregating = true
-		x, err := c.expr(ne.Expr, in)
-		c.aggregating = false
+		p, err := c.aggregateColumn(ne, in, names)
 		if err != nil {
 			return nil, err
 		}
-		name := ""
-		if ne.Name != nil {
-			name = ne.Name.Name
-		} else if call, ok := unparen(ne.Expr).(*parser.Call); ok {
-			if a, ok := aggregates[call.Func.Name]; ok {
-				name = aggregateName(call, a)
-			}
-		}
-		name = names.unique(name)
-		names.add(name)
 		def := "0"
 		if d := op.Defaults[i]; d != nil {
 			dx, err := c.expr(d, &scope{})
 			if err != nil {
 				return nil, err
 			}
-			def = convert(dx, x.t).sql
+			def = convert(dx, p.Type).sql
 		}
-		aggs = append(aggs, series{projection{Column{name, x.t}, x.sql}, def})
+		aggs = append(aggs, series{p, def})
 	}
 	axisName = names.unique(axisName)
 

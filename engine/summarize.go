@@ -243,19 +243,9 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 		return nil, parser.Errorf(op.Span(), "summarize needs an aggregate, a by clause, or both")
 	}
 	names := newNameSet()
-	var keys []projection
-	for _, b := range op.By {
-		x, err := c.expr(b.Expr, in)
-		if err != nil {
-			return nil, err
-		}
-		name := columnName(b.Expr)
-		if b.Name != nil {
-			name = b.Name.Name
-		}
-		name = names.unique(name)
-		names.add(name)
-		keys = append(keys, projection{Column{name, x.t}, x.sql})
+	keys, err := c.groupKeys(op.By, in, names)
+	if err != nil {
+		return nil, err
 	}
 
 	var cols []summarizeColumn
@@ -298,30 +288,11 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 			cols = append(cols, fields...)
 			continue
 		}
-		c.aggregating = true
-		x, err := c.expr(ne.Expr, in)
-		c.aggregating = false
+		p, err := c.aggregateColumn(ne, in, names)
 		if err != nil {
 			return nil, err
 		}
-		var name string
-		switch {
-		case ne.Name != nil:
-			name = ne.Name.Name
-			if names.has(name) {
-				return nil, parser.Errorf(ne.Name.Span(), "column '%s' is declared twice in this summarize", name)
-			}
-		default:
-			base := ""
-			if call, ok := unparen(ne.Expr).(*parser.Call); ok {
-				if a, ok := aggregates[call.Func.Name]; ok {
-					base = aggregateName(call, a)
-				}
-			}
-			name = names.unique(base)
-		}
-		names.add(name)
-		cols = append(cols, summarizeColumn{Column: Column{name, x.t}, sql: x.sql})
+		cols = append(cols, summarizeColumn{Column: p.Column, sql: p.sql})
 	}
 
 	// Stage 1 groups and aggregates; arg_max/arg_min yield structs that
@@ -372,6 +343,55 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 		final = append(final, projection{col.Column, QuoteIdent(col.struct_) + "." + QuoteIdent(col.field)})
 	}
 	return c.emitProjection(final, grouped, "")
+}
+
+// groupKeys compiles by expressions: named as written, or as Kusto derives
+// (bin(T, 1d) keeps T), unique within names.
+func (c *compiler) groupKeys(by []*parser.NamedExpr, in *scope, names nameSet) ([]projection, error) {
+	var keys []projection
+	for _, b := range by {
+		x, err := c.expr(b.Expr, in)
+		if err != nil {
+			return nil, err
+		}
+		name := columnName(b.Expr)
+		if b.Name != nil {
+			name = b.Name.Name
+		}
+		name = names.unique(name)
+		names.add(name)
+		keys = append(keys, projection{Column{name, x.t}, x.sql})
+	}
+	return keys, nil
+}
+
+// aggregateColumn compiles one aggregate expression and names it: as
+// written, else as Kusto names the aggregate (count_, dcount_X), else
+// Column1, …; a repeated default name gets a numeric suffix.
+func (c *compiler) aggregateColumn(ne *parser.NamedExpr, in *scope, names nameSet) (projection, error) {
+	c.aggregating = true
+	x, err := c.expr(ne.Expr, in)
+	c.aggregating = false
+	if err != nil {
+		return projection{}, err
+	}
+	var name string
+	if ne.Name != nil {
+		name = ne.Name.Name
+		if names.has(name) {
+			return projection{}, parser.Errorf(ne.Name.Span(), "column '%s' is declared twice", name)
+		}
+	} else {
+		base := ""
+		if call, ok := unparen(ne.Expr).(*parser.Call); ok {
+			if a, ok := aggregates[call.Func.Name]; ok {
+				base = aggregateName(call, a)
+			}
+		}
+		name = names.unique(base)
+	}
+	names.add(name)
+	return projection{Column{name, x.t}, x.sql}, nil
 }
 
 // argExtreme compiles arg_max(T, cols...) or arg_min: the row with the
