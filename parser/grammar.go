@@ -71,8 +71,6 @@ type gPipeline struct {
 
 // gSource is where a pipeline's rows come from.
 type gSource struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
 	Special *gSpecialSource `parser:"  @@"`
 	Table   *gIdent         `parser:"| @@"`
 }
@@ -316,10 +314,8 @@ type gIdent struct {
 // Kusto's precedence (precedence climbing in lower.go). Flat is much cheaper
 // for participle than one struct per precedence level.
 type gExpr struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
-	Left   *gUnary    `parser:"@@"`
-	Rest   []*gBinary `parser:"@@*"`
+	Left *gUnary    `parser:"@@"`
+	Rest []*gBinary `parser:"@@*"`
 }
 
 // gBinary is one operator with its right operand; in and between carry
@@ -329,9 +325,65 @@ type gBinary struct {
 	EndPos  lexer.Position
 	In      *gInTail  `parser:"  @@"`
 	Between *gBetween `parser:"| @@"`
-	Op      string    `parser:"| ( @('or' | 'and' | '==' | '!=' | '<>' | '<=' | '>=' | '<' | '>' | '+' | '-' | '*' | '/' | '%' | '=~' | '!~' | 'matches' 'regex' | '!has' | '!has_cs' | '!hasprefix' | '!hasprefix_cs' | '!hassuffix' | '!hassuffix_cs' | '!contains' | '!contains_cs' | '!startswith' | '!startswith_cs' | '!endswith' | '!endswith_cs' | 'has' | 'has_cs' | 'hasprefix' | 'hasprefix_cs' | 'hassuffix' | 'hassuffix_cs' | 'contains' | 'contains_cs' | 'startswith' | 'startswith_cs' | 'endswith' | 'endswith_cs')"`
+	Op      binOp     `parser:"| ( @@"`
 	Right   *gUnary   `parser:"    @@ )"`
 }
+
+// binOp is a binary operator token. It parses itself with one map lookup:
+// as a participle disjunction of ~45 literals it cost a parser branch per
+// literal at the end of every operand, most of the parse time.
+type binOp string
+
+var binaryOperators = map[string]bool{
+	"or": true, "and": true, "==": true, "!=": true, "<>": true, "<=": true, ">=": true,
+	"<": true, ">": true, "+": true, "-": true, "*": true, "/": true, "%": true,
+	"=~": true, "!~": true, "matches": true,
+	"has": true, "has_cs": true, "hasprefix": true, "hasprefix_cs": true,
+	"hassuffix": true, "hassuffix_cs": true, "contains": true, "contains_cs": true,
+	"startswith": true, "startswith_cs": true, "endswith": true, "endswith_cs": true,
+	"!has": true, "!has_cs": true, "!hasprefix": true, "!hasprefix_cs": true,
+	"!hassuffix": true, "!hassuffix_cs": true, "!contains": true, "!contains_cs": true,
+	"!startswith": true, "!startswith_cs": true, "!endswith": true, "!endswith_cs": true,
+}
+
+// Parse implements participle.Parseable.
+func (b *binOp) Parse(lex *lexer.PeekingLexer) error {
+	tok := lex.Peek()
+	if tok.EOF() || !binaryOperators[tok.Value] || tok.Type == stringToken {
+		return participle.NextMatch
+	}
+	if tok.Value == "matches" {
+		cp := lex.MakeCheckpoint()
+		lex.Next()
+		if next := lex.Peek(); next.Value != "regex" {
+			lex.LoadCheckpoint(cp)
+			return participle.NextMatch
+		}
+		lex.Next()
+		*b = "matches regex"
+		return nil
+	}
+	lex.Next()
+	*b = binOp(tok.Value)
+	return nil
+}
+
+// sign is an optional unary + or -, parsed without a participle branch.
+type sign string
+
+// Parse implements participle.Parseable.
+func (s *sign) Parse(lex *lexer.PeekingLexer) error {
+	if tok := lex.Peek(); tok.Value == "-" || tok.Value == "+" {
+		lex.Next()
+		*s = sign(tok.Value)
+		return nil
+	}
+	return participle.NextMatch
+}
+
+// stringToken is the lexer's type for string literals, so that the string
+// "has" is never read as the operator has.
+var stringToken = kqlLexer.Symbols()["String"]
 
 type gInTail struct {
 	Op   string   `parser:"@('in' | 'in~' | '!in' | '!in~' | 'has_any' | 'has_all')"`
@@ -347,35 +399,34 @@ type gBetween struct {
 type gUnary struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position
-	Op      string    `parser:"@(\"-\" | \"+\")?"`
+	Op      sign      `parser:"@@?"`
 	Postfix *gPostfix `parser:"@@"`
 }
 
 type gPostfix struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
 	Primary *gPrimary  `parser:"@@"`
 	Access  []*gAccess `parser:"@@*"`
 }
 
 type gAccess struct {
-	Pos    lexer.Position
 	EndPos lexer.Position
 	Member *gIdent `parser:"  \".\" @@"`
 	Index  *gExpr  `parser:"| \"[\" @@ \"]\""`
 }
 
 type gPrimary struct {
-	Pos      lexer.Position
-	EndPos   lexer.Position
-	TypedLit string    `parser:"  @TypedLit"`
-	Dynamic  *gDynamic `parser:"| \"dynamic\" \"(\" @@ \")\""`
-	String   []string  `parser:"| @(String | MultiString)+"`
-	Timespan string    `parser:"| @Timespan"`
-	Number   string    `parser:"| @Number"`
+	Pos    lexer.Position
+	EndPos lexer.Position
+	// Most frequent first: every alternative tried costs participle a
+	// branch. dynamic(…) and true/false must come before calls and names.
+	Dynamic  *gDynamic `parser:"  \"dynamic\" \"(\" @@ \")\""`
 	Bool     string    `parser:"| @(\"true\" | \"false\")"`
 	Call     *gCall    `parser:"| @@"`
 	Ident    *gIdent   `parser:"| @@"`
+	String   []string  `parser:"| @(String | MultiString)+"`
+	Number   string    `parser:"| @Number"`
+	Timespan string    `parser:"| @Timespan"`
+	TypedLit string    `parser:"| @TypedLit"`
 	Paren    *gExpr    `parser:"| \"(\" @@ \")\""`
 }
 

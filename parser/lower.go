@@ -521,7 +521,7 @@ func precedence(t *gBinary) int {
 	case t.In != nil, t.Between != nil:
 		return 3
 	}
-	switch t.Op {
+	switch string(t.Op) {
 	case "or":
 		return 1
 	case "and":
@@ -582,7 +582,7 @@ func (c *climber) climb(left Expr, minPrec int) (Expr, error) {
 					return nil, err
 				}
 			}
-			left = binary(operatorName(t.Op), left, right)
+			left = binary(operatorName(string(t.Op)), left, right)
 		}
 		if err != nil {
 			return nil, err
@@ -642,7 +642,7 @@ func lowerUnary(g *gUnary) (Expr, error) {
 	if g.Op == "" {
 		return x, nil
 	}
-	return &Unary{At: At{span(g.Pos, g.EndPos)}, Op: g.Op, X: x}, nil
+	return &Unary{At: At{span(g.Pos, g.EndPos)}, Op: string(g.Op), X: x}, nil
 }
 
 func lowerPostfix(g *gPostfix) (Expr, error) {
