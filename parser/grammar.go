@@ -10,25 +10,8 @@ import (
 // encoded by nesting (or → and → comparison → additive → multiplicative →
 // unary → postfix → primary), as in the Kusto grammar.
 
-var kqlLexer = lexer.MustSimple([]lexer.SimpleRule{
-	{Name: "Comment", Pattern: `//[^\n]*`},
-	{Name: "Whitespace", Pattern: `[ \t\r\n]+`},
-	// datetime(...), timespan(...) and friends hold raw text that is not
-	// made of KQL tokens (2024-01-01 10:00), so the lexer takes them whole.
-	{Name: "TypedLit", Pattern: `\b(datetime|date|timespan|time)\([^()]*\)`},
-	{Name: "MultiString", Pattern: "[hH]?```[^`]*```|[hH]?~~~(?:[^~]|~[^~]|~~[^~])*~~~"},
-	{Name: "String", Pattern: `[hH]?@"(?:[^"]|"")*"|[hH]?@'(?:[^']|'')*'|[hH]?"(?:\\.|[^"\\\n])*"|[hH]?'(?:\\.|[^'\\\n])*'`},
-	{Name: "Timespan", Pattern: `(?:\d+(?:\.\d+)?|\.\d+)(?:days|day|d|hours|hour|hrs|hr|h|minutes|minute|min|m|seconds|second|sec|s|milliseconds|millisecond|millisec|millis|milli|ms|microseconds|microsecond|microsec|micros|micro|nanoseconds|nanosecond|nanosec|nanos|nano|ticks|tick)\b`},
-	// \b keeps "5th_Percentile" (a valid identifier) from lexing as 5 + th_Percentile.
-	{Name: "Number", Pattern: `(?:0[xX][0-9a-fA-F]+|(?:\d+\.\d+|\.\d+|\d+)(?:[eE][+-]?\d+)?)\b`},
-	{Name: "NegWord", Pattern: `![A-Za-z_]+~?`},
-	{Name: "DashWord", Pattern: `\b(?:mv-expand|mv-apply|project-away|project-keep|project-rename|project-reorder|project-smart|make-series|top-nested|top-hitters|parse-where|parse-kv)\b`},
-	{Name: "Ident", Pattern: `(?:[A-Za-z_$]|\d+[A-Za-z_])[A-Za-z0-9_]*~?`},
-	{Name: "Punct", Pattern: `==|!=|<=|>=|=~|!~|<>|\.\.|[-+*/%<>=(),.\[\]{}|:;!]`},
-})
-
 var grammar = participle.MustBuild[gQuery](
-	participle.Lexer(kqlLexer),
+	participle.Lexer(kqlLexerDef{}),
 	participle.Elide("Comment", "Whitespace"),
 	participle.UseLookahead(64),
 )
@@ -383,7 +366,7 @@ func (s *sign) Parse(lex *lexer.PeekingLexer) error {
 
 // stringToken is the lexer's type for string literals, so that the string
 // "has" is never read as the operator has.
-var stringToken = kqlLexer.Symbols()["String"]
+var stringToken = tokString
 
 type gInTail struct {
 	Op   string   `parser:"@('in' | 'in~' | '!in' | '!in~' | 'has_any' | 'has_all')"`
