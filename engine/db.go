@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -58,6 +59,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if path == "" && opts.ReadOnly {
 		return nil, errors.New("open database: an in-memory database cannot be read-only")
+	}
+	if path != "" && !opts.ReadOnly {
+		// The default place ($XDG_DATA_HOME/socq) may not exist yet.
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
 	}
 	params := url.Values{}
 	params.Set("autoload_known_extensions", "false")
