@@ -103,23 +103,24 @@ type gUnionArg struct {
 }
 
 type gOperator struct {
-	Pos      lexer.Position
-	EndPos   lexer.Position
+	Pos    lexer.Position
+	EndPos lexer.Position
+	// Most frequent first: each alternative tried costs participle a branch.
 	Where    *gWhere      `parser:"  @@"`
-	Project  *gProject    `parser:"| @@"`
 	Extend   *gExtend     `parser:"| @@"`
-	Take     *gTake       `parser:"| @@"`
-	Count    *gCount      `parser:"| @@"`
-	MvExpand *gMvExpand   `parser:"| @@"`
+	Project  *gProject    `parser:"| @@"`
+	Summ     *gSummarize  `parser:"| @@"`
 	Sort     *gSort       `parser:"| @@"`
-	Top      *gTop        `parser:"| @@"`
+	Take     *gTake       `parser:"| @@"`
+	MvExpand *gMvExpand   `parser:"| @@"`
+	Join     *gJoin       `parser:"| @@"`
 	Distinct *gDistinct   `parser:"| @@"`
+	Top      *gTop        `parser:"| @@"`
 	Names    *gNames      `parser:"| @@"`
 	Rename   *gRename     `parser:"| @@"`
-	Summ     *gSummarize  `parser:"| @@"`
+	Count    *gCount      `parser:"| @@"`
 	Evaluate *gEvaluate   `parser:"| @@"`
 	Render   *gRender     `parser:"| @@"`
-	Join     *gJoin       `parser:"| @@"`
 	Union    *gUnion      `parser:"| @@"`
 	Parse    *gParse      `parser:"| @@"`
 	Sample   *gExpr       `parser:"| 'sample' @@"`
