@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/socq/socq/parser"
+)
+
+// The KQL string functions: substring, trim, split, replace_string, extract, indexof, countof, strcat_array.
+
+func strcatArray(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	arr, err := dynamicArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	delim, err := stringArg(call, args, 1)
+	if err != nil {
+		return texpr{}, err
+	}
+	elem := "coalesce(" + toStringSQL(texpr{sql: "socq_e", t: Dynamic}) + ", '')"
+	return texpr{sql: "coalesce(array_to_string(list_transform(" + jsonArray(arr.sql) + ", lambda socq_e: " + elem + "), " + delim.sql + "), '')", t: String}, nil
+}
+
+// startIndex is a Kusto start position within a string or list of length n:
+// a negative one counts from the end; the result is clamped to 0..n.
+func startIndex(start, n string) string {
+	return "(CASE WHEN " + start + " < 0 THEN greatest(" + n + " + " + start + ", 0) ELSE least(" + start + ", " + n + ") END)"
+}
+
+func substringFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	s, err := stringArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	vals := []string{s.sql}
+	for i := 1; i < len(args); i++ {
+		n, err := longArg(call, args, i)
+		if err != nil {
+			return texpr{}, err
+		}
+		vals = append(vals, n.sql)
+	}
+	return texpr{sql: reuse(vals, func(v []string) string {
+		from := startIndex(v[1], "length("+v[0]+")") + " + 1"
+		if len(v) == 2 {
+			return "coalesce(substring(" + v[0] + ", " + from + "), '')"
+		}
+		return "coalesce(CASE WHEN " + v[2] + " < 0 THEN '' ELSE substring(" + v[0] + ", " + from + ", least(" + v[2] + ", length(" + v[0] + "))) END, '')"
+	}), t: String}, nil
+}
+
+// trimRegex makes trim, trim_start and trim_end: they remove the matches
+// of a regular expression repeated at the start and/or end.
+func trimRegex(start, end bool) func(*compiler, *parser.Call, []texpr) (texpr, error) {
+	return func(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+		re, err := regexArg(call, args, 0)
+		if err != nil {
+			return texpr{}, err
+		}
+		s, err := stringArg(call, args, 1)
+		if err != nil {
+			return texpr{}, err
+		}
+		sql := s.sql
+		if start {
+			sql = "regexp_replace(" + sql + ", " + QuoteString("^(?:"+re.String()+")+") + ", '')"
+		}
+		if end {
+			sql = "regexp_replace(" + sql + ", " + QuoteString("(?:"+re.String()+")+$") + ", '')"
+		}
+		return texpr{sql: sql, t: String}, nil
+	}
+}
+
+// split returns a dynamic array of strings; split("", d) is [""]. With an
+// index it returns the one-element array of that part, or [] when there is
+// no such part.
+func splitFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	s, err := stringArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	delim, err := stringArg(call, args, 1)
+	if err != nil {
+		return texpr{}, err
+	}
+	parts := reuse([]string{s.sql, delim.sql}, func(v []string) string {
+		return "(CASE WHEN " + v[0] + " = '' OR " + v[1] + " = '' THEN [" + v[0] + "] ELSE string_split(" + v[0] + ", " + v[1] + ") END)"
+	})
+	if len(args) == 2 {
+		return texpr{sql: "to_json(" + parts + ")", t: Dynamic}, nil
+	}
+	index, err := longArg(call, args, 2)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: "to_json(" + bind([]string{parts, index.sql}, func(v []string) string {
+		return "CASE WHEN " + v[1] + " >= 0 AND " + v[1] + " < len(" + v[0] + ") THEN [" + v[0] + "[least(" + v[1] + ", len(" + v[0] + ")) + 1]] ELSE CAST([] AS VARCHAR[]) END"
+	}) + ")", t: Dynamic}, nil
+}
+
+// replaceString replaces every (non-overlapping) occurrence of plain text.
+func replaceString(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	parts := make([]string, 3)
+	for i := range parts {
+		x, err := stringArg(call, args, i)
+		if err != nil {
+			return texpr{}, err
+		}
+		parts[i] = x.sql
+	}
+	return texpr{sql: "replace(" + strings.Join(parts, ", ") + ")", t: String}, nil
+}
+
+// extract returns a capture group of the first match, or "" (Kusto's null,
+// which for a string is "") when there is none.
+func extractFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	re, err := regexArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	g := args[1].lit
+	if g == nil || g.Null || g.Kind != parser.LongLit && g.Kind != parser.IntLit {
+		return texpr{}, parser.Errorf(call.Args[1].Span(), "extract() needs the capture group as a whole-number literal")
+	}
+	if g.Int < 0 || g.Int > int64(re.NumSubexp()) {
+		return texpr{}, parser.Errorf(call.Args[1].Span(), "the regular expression has no capture group %d", g.Int).
+			WithHint("0 is the whole match; it has %d group(s)", re.NumSubexp())
+	}
+	s, err := stringArg(call, args, 2)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: fmt.Sprintf("coalesce(regexp_extract(%s, %s, %d), '')", s.sql, QuoteString(re.String()), g.Int), t: String}, nil
+}
+
+// indexOf is indexof(s, lookup [, start [, length [, occurrence]]]): the
+// position of lookup, or -1. Both strings may be of any type (Kusto converts
+// them). A negative start counts from the end. The examined range is
+// length+1 characters from start: that is what reproduces the examples of
+// Kusto's documentation (indexof("abcdefg", "cde", 1, 2) is -1 but
+// indexof("abcdefgabcdefg", "cde", 1, 10, 2) is 9). A length below -1 or a
+// negative occurrence gives null.
+func indexOfFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	s, lookup := convert(args[0], String), convert(args[1], String)
+	if len(args) == 2 {
+		return texpr{sql: "(strpos(" + s.sql + ", " + lookup.sql + ") - 1)", t: Long}, nil
+	}
+	vals := []string{s.sql, lookup.sql, "0", "-1", "1"}
+	for i := 2; i < len(args); i++ {
+		n, err := longArg(call, args, i)
+		if err != nil {
+			return texpr{}, err
+		}
+		vals[i] = n.sql
+	}
+	return texpr{sql: bind(vals, func(v []string) string {
+		str, look, start, length, occurrence := v[0], v[1], startIndex(v[2], "length("+v[0]+")"), v[3], v[4]
+		region := "(CASE WHEN " + length + " = -1 THEN substring(" + str + ", " + start + " + 1) ELSE substring(" + str + ", " + start + " + 1, least(" + length + ", length(" + str + ")) + 1) END)"
+		var found string
+		if len(args) < 5 {
+			found = "nullif(strpos(" + region + ", " + look + "), 0) - 1"
+		} else { // every (overlapping) match, then the one asked for
+			found = "list_filter(range(0, greatest(length(" + region + ") - length(" + look + ") + 1, 0)), lambda socq_i: substring(" + region + ", socq_i + 1, length(" + look + ")) = " + look + ")[" + occurrence + "]"
+		}
+		return "(CASE WHEN " + length + " < -1 OR " + occurrence + " < 0 THEN NULL ELSE coalesce(" + found + " + " + start + ", -1) END)"
+	}), t: Long}, nil
+}
+
+// countOf counts plain matches, which may overlap, or with kind "regex"
+// the (non-overlapping) matches of a regular expression.
+func countOfFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	s, err := stringArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	kind := "normal"
+	if len(args) == 3 {
+		if kind, err = nameArg(call, args, 2, "kind", []string{"normal", "regex"}); err != nil {
+			return texpr{}, err
+		}
+	}
+	if kind == "regex" {
+		re, err := regexArg(call, args, 1)
+		if err != nil {
+			return texpr{}, err
+		}
+		return texpr{sql: "len(regexp_extract_all(" + s.sql + ", " + QuoteString(re.String()) + "))", t: Long}, nil
+	}
+	search, err := stringArg(call, args, 1)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: bind([]string{s.sql, search.sql}, func(v []string) string {
+		return "CASE WHEN " + v[1] + " = '' THEN 0 ELSE len(list_filter(range(0, greatest(length(" + v[0] + ") - length(" + v[1] + ") + 1, 0)), lambda socq_i: substring(" + v[0] + ", socq_i + 1, length(" + v[1] + ")) = " + v[1] + ")) END"
+	}), t: Long}, nil
+}
+
+// Dynamic values.
