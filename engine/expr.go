@@ -667,7 +667,7 @@ func (c *compiler) dynamicPath(e parser.Expr, sc *scope) (texpr, error) {
 			sql = fmt.Sprintf("json_extract(%s, CASE WHEN %s < 0 THEN '$[#' || %s || ']' ELSE '$[' || %s || ']' END)", sql, dynamic.sql, dynamic.sql, dynamic.sql)
 		case plainKey.MatchString(key):
 			path += "." + key
-		case !strings.ContainsAny(key, `"\`):
+		case key != "" && !strings.ContainsAny(key, `"\`):
 			path += `."` + key + `"`
 		default:
 			flush()

@@ -18,6 +18,9 @@ func decodeString(raw string) (string, error) {
 	if strings.HasPrefix(raw, "h") || strings.HasPrefix(raw, "H") {
 		raw = raw[1:]
 	}
+	if len(raw) < 2 || raw[0] == '@' && len(raw) < 3 {
+		return "", fmt.Errorf("malformed string literal %q", raw)
+	}
 	var s string
 	switch {
 	case strings.HasPrefix(raw, "```"), strings.HasPrefix(raw, "~~~"):
@@ -133,7 +136,7 @@ func parseTimespanToken(tok string) (time.Duration, error) {
 func parseTypedLiteral(sp Span, tok string) (*Literal, error) {
 	open := strings.IndexByte(tok, '(')
 	name, body := tok[:open], strings.TrimSpace(tok[open+1:len(tok)-1])
-	if len(body) >= 2 && (body[0] == '"' || body[0] == '\'' || body[0] == '@') {
+	if n := stringLit(body); n > 0 && n == len(body) {
 		s, err := decodeString(body)
 		if err != nil {
 			return nil, Errorf(sp, "%v", err)
