@@ -21,7 +21,7 @@ import (
 )
 
 // Formats are the names of the output formats.
-var Formats = []string{"table", "csv", "tsv", "json", "ndjson"}
+var Formats = []string{"table", "csv", "tsv", "json", "ndjson", "markdown"}
 
 // Writer prints a result as its rows stream in; Close finishes it.
 type Writer interface {
@@ -37,6 +37,8 @@ func New(w io.Writer, format string, cols []engine.Column) (Writer, error) {
 	switch format {
 	case "table":
 		return &tableWriter{w: w, cols: cols}, nil
+	case "markdown":
+		return &tableWriter{w: w, cols: cols, markdown: true}, nil
 	case "csv", "tsv":
 		cw := csv.NewWriter(w)
 		if format == "tsv" {
@@ -73,12 +75,14 @@ func (c *csvWriter) Close() error {
 	return c.w.Error()
 }
 
-// tableWriter buffers the rows to size the columns. Long cells are cut so a
-// row of incident history stays readable; use csv or json for whole values.
+// tableWriter buffers the rows to size the columns. On a terminal long
+// cells are cut so a row of incident history stays readable (csv or json
+// give whole values); markdown keeps them whole.
 type tableWriter struct {
-	w    io.Writer
-	cols []engine.Column
-	rows []table.Row
+	w        io.Writer
+	cols     []engine.Column
+	rows     []table.Row
+	markdown bool
 }
 
 const maxTableCell = 60
@@ -87,7 +91,7 @@ func (t *tableWriter) Row(vals []any) error {
 	r := make(table.Row, len(vals))
 	for i, v := range vals {
 		s := strings.ReplaceAll(FormatCell(v), "\n", " ")
-		if n := []rune(s); len(n) > maxTableCell {
+		if n := []rune(s); len(n) > maxTableCell && !t.markdown {
 			s = string(n[:maxTableCell-1]) + "…"
 		}
 		r[i] = s
@@ -105,6 +109,10 @@ func (t *tableWriter) Close() error {
 	}
 	tw.AppendHeader(header)
 	tw.AppendRows(t.rows)
+	if t.markdown {
+		tw.RenderMarkdown()
+		return nil
+	}
 	style := table.StyleLight
 	style.Format.Header = 0 // keep KQL names exactly as they are (no upper-casing)
 	tw.SetStyle(style)

@@ -93,3 +93,18 @@ func TestEmptyJSONAndTable(t *testing.T) {
 		t.Error("unknown format accepted")
 	}
 }
+
+func TestMarkdown(t *testing.T) {
+	cols := []engine.Column{{Name: "Title", Type: engine.String}, {Name: "N", Type: engine.Long}}
+	var out bytes.Buffer
+	rw, err := New(&out, "markdown", cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw.Row([]any{"a | b", int64(1)})
+	rw.Close()
+	want := "| Title | N |\n| --- | --- |\n| a \\| b | 1 |\n"
+	if out.String() != want {
+		t.Errorf("markdown:\n got %q\nwant %q", out.String(), want)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -93,9 +94,26 @@ KQL queries over it.
 Try it without any setup:  socq demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(),
 	}
 	root.AddCommand(newIngestCmd(ios), newQueryCmd(ios), newDemoCmd(ios))
 	return root
+}
+
+// version is the module version socq was built from ("(devel)" from a
+// checkout), with the VCS revision when the build recorded one.
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
 }
 
 // dbFlag adds --db and resolves the database path: --db, then $SOCQ_DB,
