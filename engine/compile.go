@@ -63,6 +63,9 @@ type compiler struct {
 	// aggregation functions are allowed; inAggregate inside one of them.
 	aggregating, inAggregate bool
 	render                   *parser.Render
+	// partition is set inside an mv-apply subquery: the column that tells
+	// its subtables apart (see mvapply.go).
+	partition *scopeColumn
 	// scalars, tables and funcs are the let-bound names seen so far.
 	scalars   map[string]texpr
 	tables    map[string]tabularLet
@@ -258,6 +261,11 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.take(op, in)
 	case *parser.Count:
 		out := &scope{cols: []scopeColumn{{Column{"Count", Long}, "Count"}}}
+		if p := c.partition; p != nil {
+			out.cols = append(out.cols, *p)
+			out.from = c.addCTE(`SELECT count(*) AS "Count", ` + QuoteIdent(p.sql) + "\nFROM " + in.from + "\nGROUP BY " + QuoteIdent(p.sql))
+			return out, nil
+		}
 		out.from = c.addCTE(`SELECT count(*) AS "Count"` + "\nFROM " + in.from)
 		return out, nil
 	case *parser.MvExpand:
@@ -284,6 +292,8 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.parseOp(op, in)
 	case *parser.MakeSeries:
 		return c.makeSeries(op, in)
+	case *parser.MvApply:
+		return c.mvApply(op, in)
 	case *parser.As:
 		if _, ok := c.cat.Table(op.Name.Name); ok {
 			return nil, parser.Errorf(op.Name.Span(), "'%s' is a table: as cannot rebind it", op.Name.Name)
@@ -348,7 +358,7 @@ func (c *compiler) project(op *parser.Project, in *scope) (*scope, error) {
 		names.add(name)
 		cols = append(cols, projection{Column{name, x.t}, x.sql})
 	}
-	return c.emitProjection(cols, in, "")
+	return c.emitProjection(c.keepPartition(cols), in, "")
 }
 
 func (c *compiler) extend(op *parser.Extend, in *scope) (*scope, error) {
@@ -418,6 +428,10 @@ func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {
 		return nil, err
 	}
 	out := &scope{cols: in.cols}
+	if q := c.perPartition(n, ""); q != "" {
+		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
+		return out, nil
+	}
 	out.from = c.addCTE(fmt.Sprintf("SELECT *\nFROM %s\nLIMIT %d", in.from, n))
 	return out, nil
 }

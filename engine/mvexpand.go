@@ -114,13 +114,15 @@ func replaceOrAppend(cols []projection, p projection) []projection {
 
 // dynamicToList turns a dynamic value into the SQL list mv-expand unnests.
 func dynamicToList(x string, bagAsArray bool) string {
-	pair := "json_object(e.key, e.value)"
+	// struct_extract, not entry.key: DuckDB would read "entry.key" as a
+	// column called entry if the input had one.
+	pair := "json_object(struct_extract(mv_entry, 'key'), struct_extract(mv_entry, 'value'))"
 	if bagAsArray {
-		pair = "json_array(e.key, e.value)"
+		pair = "json_array(struct_extract(mv_entry, 'key'), struct_extract(mv_entry, 'value'))"
 	}
 	return "(CASE WHEN " + x + " IS NULL OR json_type(" + x + ") = 'NULL' THEN [CAST(NULL AS JSON)]" +
 		" WHEN json_type(" + x + ") = 'ARRAY' THEN CAST(" + x + " AS JSON[])" +
-		" WHEN json_type(" + x + ") = 'OBJECT' THEN list_transform(map_entries(CAST(" + x + " AS MAP(VARCHAR, JSON))), e -> " + pair + ")" +
+		" WHEN json_type(" + x + ") = 'OBJECT' THEN list_transform(map_entries(CAST(" + x + " AS MAP(VARCHAR, JSON))), mv_entry -> " + pair + ")" +
 		" ELSE [" + x + "] END)"
 }
 

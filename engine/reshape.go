@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/socq/socq/parser"
@@ -62,6 +63,10 @@ func (c *compiler) top(op *parser.Top, in *scope) (*scope, error) {
 		return nil, err
 	}
 	out := &scope{cols: in.cols}
+	if q := c.perPartition(n, order); q != "" {
+		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
+		return out, nil
+	}
 	out.from = c.addCTE(fmt.Sprintf("SELECT *\nFROM %s\nORDER BY %s\nLIMIT %d", in.from, order, n))
 	return out, nil
 }
@@ -72,6 +77,9 @@ func (c *compiler) distinct(op *parser.Distinct, in *scope) (*scope, error) {
 		var err error
 		if cols, err = pick(op.Columns, in); err != nil {
 			return nil, err
+		}
+		if c.partition != nil {
+			cols = append(cols, *c.partition)
 		}
 	}
 	out := &scope{cols: cols}
@@ -131,6 +139,9 @@ func (c *compiler) projectNames(op *parser.ProjectNames, in *scope) (*scope, err
 	}
 	if len(cols) == 0 {
 		return nil, parser.Errorf(op.Span(), "%s would leave no columns", op.Keyword)
+	}
+	if p := c.partition; p != nil && !slices.ContainsFunc(cols, func(col scopeColumn) bool { return col.Name == p.Name }) {
+		cols = append(cols, *p)
 	}
 	return c.reselect(cols, in)
 }

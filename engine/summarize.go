@@ -247,6 +247,10 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
+	if p := c.partition; p != nil { // inside mv-apply: one group set per input row
+		names.add(p.Name)
+		keys = append([]projection{{p.Column, QuoteIdent(p.sql)}}, keys...)
+	}
 
 	var cols []summarizeColumn
 	var structs []string // SQL of each arg_max/arg_min struct, _arg1, _arg2, …

@@ -282,6 +282,18 @@ type MakeSeries struct {
 
 func (*MakeSeries) operator() {}
 
+// MvApply expands arrays per row into a subtable, runs Ops on each
+// subtable, and joins each result back to its row's other columns.
+type MvApply struct {
+	At
+	ItemIndex *Ident
+	Items     []*MvExpandItem
+	Limit     Expr
+	Ops       []Operator
+}
+
+func (*MvApply) operator() {}
+
 // As names the pipeline so far, for later use in the same query.
 type As struct {
 	At

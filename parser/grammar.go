@@ -126,6 +126,7 @@ type gOperator struct {
 	Sample   *gExpr       `parser:"| 'sample' @@"`
 	As       *gAs         `parser:"| @@"`
 	Series   *gMakeSeries `parser:"| @@"`
+	MvApply  *gMvApply    `parser:"| @@"`
 	Other    *gOther      `parser:"| @@"`
 }
 
@@ -180,6 +181,14 @@ type gMakeSeries struct {
 type gSeriesAgg struct {
 	Agg     *gNamedExpr `parser:"@@"`
 	Default *gExpr      `parser:"( 'default' '=' @@ )?"`
+}
+
+// gMvApply is "mv-apply [with_itemindex=I] Items [limit N] on (Operators)".
+type gMvApply struct {
+	ItemIndex *gIdent          `parser:"'mv-apply' ( 'with_itemindex' '=' @@ )?"`
+	Items     []*gMvExpandItem `parser:"@@ ( ',' @@ )*"`
+	Limit     *gExpr           `parser:"( 'limit' @@ )?"`
+	Ops       []*gOperator     `parser:"'on' '(' @@ ( '|' @@ )* ')'"`
 }
 
 // gAs is "as [hint.materialized=true] Name".
@@ -275,7 +284,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\" | \"as\" | \"make-series\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\" | \"as\" | \"make-series\" | \"mv-apply\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

@@ -27,7 +27,7 @@ var reserved = map[string]bool{
 var kqlOperators = map[string]bool{
 	"consume": true, "externaldata": true, "facet": true, "find": true,
 	"fork": true, "getschema": true, "invoke": true, "lookup": true,
-	"mv-apply": true, "parse-kv": true, "parse-where": true,
+	"parse-kv": true, "parse-where": true,
 	"partition": true, "project-smart": true, "reduce": true,
 	"sample-distinct": true, "scan": true, "search": true, "serialize": true,
 	"top-hitters": true, "top-nested": true,
@@ -236,6 +236,20 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			p.Parts = append(p.Parts, part)
 		}
 		return p, nil
+	case g.MvApply != nil:
+		ex, err := lowerMvExpand(sp, &gMvExpand{ItemIndex: g.MvApply.ItemIndex, Items: g.MvApply.Items, Limit: g.MvApply.Limit})
+		if err != nil {
+			return nil, err
+		}
+		m := &MvApply{At: At{sp}, ItemIndex: ex.ItemIndex, Items: ex.Items, Limit: ex.Limit}
+		for _, gop := range g.MvApply.Ops {
+			op, err := lowerOperator(gop)
+			if err != nil {
+				return nil, err
+			}
+			m.Ops = append(m.Ops, op)
+		}
+		return m, nil
 	case g.Series != nil:
 		return lowerMakeSeries(sp, g.Series)
 	case g.As != nil:
@@ -310,7 +324,7 @@ func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample", "as", "make-series":
+		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample", "as", "make-series", "mv-apply":
 		return true
 	}
 	return false

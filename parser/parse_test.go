@@ -30,6 +30,7 @@ var roundTripCases = []string{
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
 	`print x = 1, "a", now()`,
+	`SecurityIncident | mv-apply with_itemindex=i Task = Tasks to typeof(dynamic) limit 5 on (where Task.status == "New" | summarize n = count())`,
 	`let f = (x: string, n: long) { strlen(x) + n }; SecurityIncident | extend y = f(Title, 2)`,
 	`SecurityIncident | make-series n = count() default = 0, dcount(IncidentNumber) on TimeGenerated from ago(7d) to now() step 1d by Severity`,
 	`SecurityIncident | take 3 | as T | join (T) on IncidentNumber`,
@@ -110,7 +111,6 @@ func TestParseErrors(t *testing.T) {
 		{"SecurityIncident | where Title == \"a\x00\"", "NUL", "\x00"},
 		{`SecurityIncident | where Title !frob "x"`, "unexpected '!frob'", "!frob"},
 		{`SecurityIncident | where a = 1`, "unexpected '='", "="},
-		{`SecurityIncident | mv-apply t = Tasks on (take 1)`, "the 'mv-apply' operator is not supported", "mv-apply"},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.query)

@@ -151,6 +151,26 @@ func (m *MakeSeries) String() string {
 	return s
 }
 
+func (m *MvApply) String() string {
+	s := "mv-apply "
+	if m.ItemIndex != nil {
+		s += "with_itemindex=" + m.ItemIndex.String() + " "
+	}
+	items := make([]string, len(m.Items))
+	for i, it := range m.Items {
+		items[i] = it.String()
+	}
+	s += strings.Join(items, ", ")
+	if m.Limit != nil {
+		s += " limit " + m.Limit.String()
+	}
+	ops := make([]string, len(m.Ops))
+	for i, op := range m.Ops {
+		ops[i] = op.String()
+	}
+	return s + " on (" + strings.Join(ops, " | ") + ")"
+}
+
 func (a *As) String() string { return "as " + a.Name.String() }
 
 func (s *Sample) String() string { return "sample " + s.Count.String() }
