@@ -375,6 +375,11 @@ func stringOperator(e *parser.Binary, l, r texpr) (texpr, error) {
 	case "has", "hasprefix", "hassuffix":
 		sql = hasTerm(op, ls, rs, r, cs)
 	case "matches regex": // Kusto's regular expressions are RE2, as DuckDB's
+		if r.lit != nil && r.lit.Kind == parser.StringLit {
+			if _, err := regexp.Compile(r.lit.Str); err != nil {
+				return texpr{}, parser.Errorf(e.Right.Span(), "bad regular expression: %v", err)
+			}
+		}
 		sql = "regexp_matches(" + l.sql + ", " + r.sql + ")"
 	default:
 		return texpr{}, parser.Errorf(e.Span(), "the '%s' operator is not supported", e.Op)
