@@ -155,15 +155,20 @@ func elementEquals(e, v string, t Type) string {
 	return "(CAST(" + e + " AS VARCHAR) = " + v + ")"
 }
 
+// arrayAndValue reads the (array, value) arguments of the lookups.
+func arrayAndValue(call *parser.Call, args []texpr) (arr, value texpr, err error) {
+	if arr, err = dynamicArg(call, args, 0); err != nil {
+		return
+	}
+	value, err = lookupValue(call, args, 1)
+	return
+}
+
 // arrayIndexOf is array_index_of(arr, value [, start [, length [,
 // occurrence]]]): the position of value, or -1; null when arr is not an
 // array, length is below -1 or occurrence is negative.
 func arrayIndexOf(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
-	arr, err := dynamicArg(call, args, 0)
-	if err != nil {
-		return texpr{}, err
-	}
-	value, err := lookupValue(call, args, 1)
+	arr, value, err := arrayAndValue(call, args)
 	if err != nil {
 		return texpr{}, err
 	}
@@ -188,11 +193,7 @@ func arrayIndexOf(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 
 // setHasElement is true when the array has the value; false for non-arrays.
 func setHasElement(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
-	arr, err := dynamicArg(call, args, 0)
-	if err != nil {
-		return texpr{}, err
-	}
-	value, err := lookupValue(call, args, 1)
+	arr, value, err := arrayAndValue(call, args)
 	if err != nil {
 		return texpr{}, err
 	}
