@@ -7,8 +7,10 @@ import (
 	"github.com/socq/socq/parser"
 )
 
-// The KQL string functions: substring, trim, split, replace_string, extract, indexof, countof, strcat_array.
+// The KQL string functions: substring, trim, split, replace_string,
+// extract, indexof, countof, strcat_array.
 
+// strcatArray joins an array's elements, as text, with a delimiter.
 func strcatArray(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 	arr, err := dynamicArg(call, args, 0)
 	if err != nil {
