@@ -70,6 +70,10 @@ func (c *compiler) mvApply(op *parser.MvApply, in *scope) (*scope, error) {
 	c.partition = nil
 
 	// Join each result row to its input row's columns that were not expanded.
+	// A subquery ending in summarize without by gives one row even for an
+	// empty subtable (an empty array): count 0, make_set [], others null.
+	// Those rows have no partition rows at all, so they come from a left join.
+	empty := emptyAggregates(op.Ops)
 	var cols []projection
 	names := newNameSet()
 	for _, col := range in.cols {
@@ -79,6 +83,7 @@ func (c *compiler) mvApply(op *parser.MvApply, in *scope) (*scope, error) {
 		}
 	}
 	var subRow scopeColumn
+	i := 0
 	for _, col := range sub.cols {
 		if col.Name == partitionColumn {
 			subRow = col
@@ -86,10 +91,54 @@ func (c *compiler) mvApply(op *parser.MvApply, in *scope) (*scope, error) {
 		}
 		name := names.unique(col.Name)
 		names.add(name)
-		cols = append(cols, projection{Column{name, col.Type}, "res." + QuoteIdent(col.sql)})
+		value := "res." + QuoteIdent(col.sql)
+		if empty != nil {
+			if def := empty[i]; def != "" {
+				value = "coalesce(" + value + ", " + def + ")"
+			} else if col.Type == String {
+				value = "coalesce(" + value + ", '')"
+			}
+		}
+		i++
+		cols = append(cols, projection{Column{name, col.Type}, value})
 	}
-	on := fmt.Sprintf("\nJOIN %s AS res ON src.%s = res.%s", sub.from, QuoteIdent(partitionColumn), QuoteIdent(subRow.sql))
+	join := "JOIN"
+	if empty != nil {
+		join = "LEFT JOIN"
+	}
+	on := fmt.Sprintf("\n%s %s AS res ON src.%s = res.%s", join, sub.from, QuoteIdent(partitionColumn), QuoteIdent(subRow.sql))
 	return c.emitProjection(cols, &scope{from: numbered.from + " AS src"}, on)
+}
+
+// emptyAggregates is, when a subquery ends in a summarize without by, the
+// value of each of its output columns over no rows ("" for null); nil
+// otherwise, or when an aggregate makes several columns.
+func emptyAggregates(ops []parser.Operator) []string {
+	if len(ops) == 0 {
+		return nil
+	}
+	s, ok := ops[len(ops)-1].(*parser.Summarize)
+	if !ok || len(s.By) > 0 {
+		return nil
+	}
+	var out []string
+	for _, a := range s.Aggs {
+		def := ""
+		if call, ok := unparen(a.Expr).(*parser.Call); ok {
+			switch call.Func.Name {
+			case "count", "countif", "dcount", "dcountif":
+				def = "0"
+			case "make_set", "make_list":
+				def = "CAST('[]' AS JSON)"
+			case "make_bag":
+				def = "CAST('{}' AS JSON)"
+			case "arg_max", "arg_min", "percentiles":
+				return nil
+			}
+		}
+		out = append(out, def)
+	}
+	return out
 }
 
 // partitioned compiles one operator of an mv-apply subquery. Row-by-row
