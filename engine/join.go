@@ -31,8 +31,13 @@ type joinKey struct{ left, right scopeColumn }
 
 func (c *compiler) join(op *parser.Join, left *scope) (*scope, error) {
 	kindName := op.Kind
-	if kindName == "" {
+	switch {
+	case kindName == "" && op.Lookup:
+		kindName = "leftouter"
+	case kindName == "":
 		kindName = "innerunique"
+	case op.Lookup && kindName != "leftouter" && kindName != "inner":
+		return nil, parser.Errorf(op.Span(), "lookup's kind is leftouter or inner, not '%s'", op.Kind)
 	}
 	kind, ok := joinKinds[kindName]
 	if !ok {
@@ -101,7 +106,14 @@ func (c *compiler) join(op *parser.Join, left *scope) (*scope, error) {
 		names.add(col.Name)
 		cols = append(cols, projection{col.Column, side("l", col, outerLeft)})
 	}
+	isRightKey := map[string]bool{}
+	for _, k := range keys {
+		isRightKey[k.right.Name] = op.Lookup // lookup does not repeat the keys
+	}
 	for _, col := range right.cols {
+		if isRightKey[col.Name] {
+			continue
+		}
 		name := names.unique(col.Name)
 		names.add(name)
 		cols = append(cols, projection{Column{name, col.Type}, side("r", col, outerRight)})

@@ -244,9 +244,10 @@ type Render struct {
 // written: a column name present on both sides, or $left.A == $right.B.
 type Join struct {
 	At
-	Kind  string // as written; "" means innerunique
-	Right *Pipeline
-	On    []Expr
+	Lookup bool   // lookup: kind leftouter by default, right key columns not repeated
+	Kind   string // as written; "" means innerunique (leftouter for lookup)
+	Right  *Pipeline
+	On     []Expr
 }
 
 // ParseOp is the parse operator: it extracts columns from a string by a pattern of literal text, '*'

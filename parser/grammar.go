@@ -215,10 +215,11 @@ type gParsePart struct {
 
 // gJoin is "join [kind=K] [hint.x=y ...] (Right) on Conditions".
 type gJoin struct {
-	Kind  string     `parser:"'join' ( 'kind' '=' @Ident )?"`
-	Hints []string   `parser:"( 'hint' '.' @Ident '=' (Ident | String | Number) )*"`
-	Right *gPipeline `parser:"( '(' @@ ')' | @@ )"`
-	On    []*gExpr   `parser:"'on' @@ ( ',' @@ )*"`
+	Keyword string     `parser:"@('join' | 'lookup')"`
+	Kind    string     `parser:"( 'kind' '=' @Ident )?"`
+	Hints   []string   `parser:"( 'hint' '.' @Ident '=' (Ident | String | Number) )*"`
+	Right   *gPipeline `parser:"( '(' @@ ')' | @@ )"`
+	On      []*gExpr   `parser:"'on' @@ ( ',' @@ )*"`
 }
 
 // gRender is "render kind [with (name = value, ...)]"; the options are kept
@@ -284,7 +285,7 @@ type gMvExpandItem struct {
 // lowering can say precisely what is unsupported, and its tokens are skipped.
 type gOther struct {
 	Pos  lexer.Position
-	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"union\" | \"parse\" | \"sample\" | \"as\" | \"make-series\" | \"mv-apply\") @(Ident | DashWord)"`
+	Name string   `parser:"(?! \"where\" | \"filter\" | \"project\" | \"extend\" | \"take\" | \"limit\" | \"count\" | \"mv-expand\" | \"mvexpand\" | \"sort\" | \"order\" | \"top\" | \"distinct\" | \"project-away\" | \"project-keep\" | \"project-reorder\" | \"project-rename\" | \"summarize\" | \"evaluate\" | \"render\" | \"join\" | \"lookup\" | \"union\" | \"parse\" | \"sample\" | \"as\" | \"make-series\" | \"mv-apply\") @(Ident | DashWord)"`
 	Rest []string `parser:"@(~\"|\")*"`
 }
 

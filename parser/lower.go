@@ -269,7 +269,7 @@ func lowerOperator(g *gOperator) (Operator, error) {
 		if err != nil {
 			return nil, err
 		}
-		j := &Join{At: At{sp}, Kind: g.Join.Kind, Right: right}
+		j := &Join{At: At{sp}, Lookup: g.Join.Keyword == "lookup", Kind: g.Join.Kind, Right: right}
 		for _, ge := range g.Join.On {
 			e, err := lowerExpr(ge)
 			if err != nil {
@@ -324,7 +324,7 @@ func isSupportedOperator(name string) bool {
 	switch name {
 	case "where", "filter", "project", "extend", "take", "limit", "count", "mv-expand", "mvexpand",
 		"sort", "order", "top", "distinct", "project-away", "project-keep", "project-reorder",
-		"project-rename", "summarize", "evaluate", "render", "join", "union", "parse", "sample", "as", "make-series", "mv-apply":
+		"project-rename", "summarize", "evaluate", "render", "join", "lookup", "union", "parse", "sample", "as", "make-series", "mv-apply":
 		return true
 	}
 	return false

@@ -30,6 +30,7 @@ var roundTripCases = []string{
 	`SecurityIncident | distinct Title, Severity | distinct * | project-away Title | project-keep Severity | project-reorder Severity`,
 	`SecurityIncident | project-rename Name = Title, ['x y'] = Severity`,
 	`print x = 1, "a", now()`,
+	`SecurityIncident | lookup kind=inner (datatable(Severity: string, Rank: long) ["High", 1]) on Severity`,
 	`SecurityIncident | mv-apply with_itemindex=i Task = Tasks to typeof(dynamic) limit 5 on (where Task.status == "New" | summarize n = count())`,
 	`let f = (x: string, n: long) { strlen(x) + n }; SecurityIncident | extend y = f(Title, 2)`,
 	`SecurityIncident | make-series n = count() default = 0, dcount(IncidentNumber) on TimeGenerated from ago(7d) to now() step 1d by Severity`,
@@ -101,7 +102,7 @@ func TestParseErrors(t *testing.T) {
 	cases := []struct {
 		query, msg, caret string
 	}{
-		{`SecurityIncident | lookup (SecurityIncident) on IncidentNumber`, "the 'lookup' operator is not supported", "lookup"},
+		{`SecurityIncident | top-nested 3 of Severity by count()`, "the 'top-nested' operator is not supported", "top-nested"},
 		{`SecurityIncident | frobnicate`, "unknown operator 'frobnicate'", "frobnicate"},
 		{`SecurityIncident | WHERE x`, "unknown operator 'WHERE'", "WHERE"},
 		{`SecurityIncident | where`, "unexpected end of query", ""},

@@ -177,6 +177,9 @@ func (s *Sample) String() string { return "sample " + s.Count.String() }
 
 func (j *Join) String() string {
 	s := "join "
+	if j.Lookup {
+		s = "lookup "
+	}
 	if j.Kind != "" {
 		s += "kind=" + j.Kind + " "
 	}
