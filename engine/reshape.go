@@ -75,7 +75,7 @@ func (c *compiler) distinct(op *parser.Distinct, in *scope) (*scope, error) {
 	cols := in.cols
 	if !op.Star {
 		var err error
-		if cols, err = pick(op.Columns, in); err != nil {
+		if cols, err = pick(op.Columns, in, false); err != nil {
 			return nil, err
 		}
 		if c.partition != nil {
@@ -91,11 +91,21 @@ func (c *compiler) distinct(op *parser.Distinct, in *scope) (*scope, error) {
 	return out, nil
 }
 
-// pick returns the named columns of in, in the order named.
-func pick(ids []*parser.Ident, in *scope) ([]scopeColumn, error) {
+// pick returns the named columns of in, in the order named; with
+// wildcards, a name stands for every matching column in input order.
+func pick(ids []*parser.Ident, in *scope, wildcards bool) ([]scopeColumn, error) {
 	out := make([]scopeColumn, 0, len(ids))
 	seen := map[string]bool{}
 	for _, id := range ids {
+		if wildcards && strings.Contains(id.Name, "*") {
+			for _, col := range in.cols {
+				if wildcardMatch(id.Name, col.Name) && !seen[col.Name] && col.Name != partitionColumn {
+					seen[col.Name] = true
+					out = append(out, col)
+				}
+			}
+			continue
+		}
 		col, ok := in.lookup(id.Name)
 		if !ok {
 			return nil, unknownColumn(id, in)
@@ -109,10 +119,31 @@ func pick(ids []*parser.Ident, in *scope) ([]scopeColumn, error) {
 	return out, nil
 }
 
+// wildcardMatch matches a name against a pattern where * stands for any run
+// of characters (case-sensitive, as names are).
+func wildcardMatch(pattern, name string) bool {
+	parts := strings.Split(pattern, "*")
+	if !strings.HasPrefix(name, parts[0]) {
+		return false
+	}
+	name = name[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(name, p)
+		}
+		j := strings.Index(name, p)
+		if j < 0 {
+			return false
+		}
+		name = name[j+len(p):]
+	}
+	return name == ""
+}
+
 // projectNames is project-away (drop the named columns), project-keep (keep
 // only them, in input order) and project-reorder (them first, as named).
 func (c *compiler) projectNames(op *parser.ProjectNames, in *scope) (*scope, error) {
-	named, err := pick(op.Columns, in)
+	named, err := pick(op.Columns, in, true)
 	if err != nil {
 		return nil, err
 	}

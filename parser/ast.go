@@ -200,7 +200,8 @@ type Distinct struct {
 	Columns []*Ident
 }
 
-// ProjectNames is project-away, project-keep or project-reorder.
+// ProjectNames is project-away, project-keep or project-reorder. A column
+// name may be a pattern with * wildcards (Tenant*), matching in input order.
 type ProjectNames struct {
 	At
 	Keyword string

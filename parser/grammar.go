@@ -155,8 +155,16 @@ type gDistinct struct {
 
 // gNames is an operator that takes a list of column names.
 type gNames struct {
-	Keyword string    `parser:"@('project-away' | 'project-keep' | 'project-reorder')"`
-	Columns []*gIdent `parser:"@@ ( ',' @@ )*"`
+	Keyword string          `parser:"@('project-away' | 'project-keep' | 'project-reorder')"`
+	Columns []*gNamePattern `parser:"@@ ( ',' @@ )*"`
+}
+
+// gNamePattern is a column name, or a pattern with * wildcards (Tenant*).
+type gNamePattern struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Quoted string   `parser:"  '[' @String ']'"`
+	Parts  []string `parser:"| @(Ident | '*')+"`
 }
 
 type gRename struct {

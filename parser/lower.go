@@ -194,8 +194,18 @@ func lowerOperator(g *gOperator) (Operator, error) {
 		cols, err := lowerIdents(g.Distinct.Columns)
 		return &Distinct{At: At{sp}, Star: g.Distinct.Star, Columns: cols}, err
 	case g.Names != nil:
-		cols, err := lowerIdents(g.Names.Columns)
-		return &ProjectNames{At: At{sp}, Keyword: g.Names.Keyword, Columns: cols}, err
+		p := &ProjectNames{At: At{sp}, Keyword: g.Names.Keyword}
+		for _, gn := range g.Names.Columns {
+			name := strings.Join(gn.Parts, "")
+			if gn.Quoted != "" {
+				var err error
+				if name, err = decodeString(gn.Quoted); err != nil {
+					return nil, Errorf(span(gn.Pos, gn.EndPos), "%v", err)
+				}
+			}
+			p.Columns = append(p.Columns, &Ident{At: At{span(gn.Pos, gn.EndPos)}, Name: name})
+		}
+		return p, nil
 	case g.Rename != nil:
 		r := &ProjectRename{At: At{sp}}
 		for _, gp := range g.Rename.Pairs {
