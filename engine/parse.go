@@ -8,15 +8,17 @@ import (
 	"github.com/socq/socq/parser"
 )
 
-// parseOp compiles the parse operator (kind=simple, the default): the
-// pattern becomes one RE2 regular expression anchored at the start, columns
+// parseOp compiles the parse operator (kind=simple, the default, or
+// kind=regex, where the text parts are regular expressions): the pattern
+// becomes one RE2 regular expression anchored at the start, columns
 // capture as little as they can (the last one takes the rest), '*' skips,
 // typed columns only match text of their type. A string that does not match
 // gives null in every new column ("" for strings), as the Kusto docs say.
 func (c *compiler) parseOp(op *parser.ParseOp, in *scope) (*scope, error) {
-	if op.Kind != "" && op.Kind != "simple" {
-		return nil, parser.Errorf(op.Span(), "parse kind=%s is not supported by socq yet (kind=simple is)", op.Kind)
+	if op.Kind != "" && op.Kind != "simple" && op.Kind != "regex" {
+		return nil, parser.Errorf(op.Span(), "parse kind=%s is not supported by socq yet (simple and regex are)", op.Kind)
 	}
+	regexMode := op.Kind == "regex"
 	x, err := c.expr(op.Expr, in)
 	if err != nil {
 		return nil, err
@@ -32,6 +34,11 @@ func (c *compiler) parseOp(op *parser.ParseOp, in *scope) (*scope, error) {
 	for i, part := range op.Parts {
 		last := i == len(op.Parts)-1
 		switch {
+		case part.Text != nil && regexMode: // the text is a regular expression
+			if _, err := regexp.Compile(*part.Text); err != nil {
+				return nil, parser.Errorf(part.Span(), "bad regular expression: %v", err)
+			}
+			pattern.WriteString("(?:" + *part.Text + ")")
 		case part.Text != nil:
 			pattern.WriteString(regexp.QuoteMeta(*part.Text))
 		case part.Star:
