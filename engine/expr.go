@@ -230,9 +230,9 @@ func arithmetic(e *parser.Binary, l, r texpr) (texpr, error) {
 			return texpr{sql: "(CAST(" + l.sql + " AS DOUBLE) / " + r.sql + ")", t: Real}, nil
 		}
 	case l.t == Timespan && r.t.numeric() && (op == "*" || op == "/"):
-		return texpr{sql: "CAST(trunc(" + l.sql + " " + op + " " + convert(r, Real).sql + ") AS BIGINT)", t: Timespan}, nil
+		return texpr{sql: "TRY_CAST(trunc(" + l.sql + " " + op + " " + convert(r, Real).sql + ") AS BIGINT)", t: Timespan}, nil
 	case l.t.numeric() && r.t == Timespan && op == "*":
-		return texpr{sql: "CAST(trunc(" + convert(l, Real).sql + " * " + r.sql + ") AS BIGINT)", t: Timespan}, nil
+		return texpr{sql: "TRY_CAST(trunc(" + convert(l, Real).sql + " * " + r.sql + ") AS BIGINT)", t: Timespan}, nil
 	}
 	return bad()
 }
