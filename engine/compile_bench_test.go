@@ -1,13 +1,10 @@
 package engine_test
 
 import (
-	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/socq/socq/engine"
 	"github.com/socq/socq/parser"
 )
@@ -17,25 +14,16 @@ import (
 // logs the time per query (-v) and reports the median over all queries.
 // Target: the median stays under 100 µs.
 func BenchmarkParseCompile(b *testing.B) {
-	files, _ := filepath.Glob("../testdata/queries/*/*.txtar")
 	type timing struct {
 		name string
 		us   float64
 	}
 	var queries []string
 	var names []string
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, f := range ar.Files {
-			if f.Name == "query.kql" {
-				if _, err := compileWithoutData(string(f.Data)); err == nil {
-					queries = append(queries, string(f.Data))
-					names = append(names, strings.TrimSuffix(strings.TrimPrefix(file, "../testdata/queries/"), ".txtar"))
-				}
-			}
+	for _, g := range goldenQueries(b) {
+		if _, err := compileWithoutData(g.query); err == nil {
+			queries = append(queries, g.query)
+			names = append(names, g.name)
 		}
 	}
 	const rounds = 50

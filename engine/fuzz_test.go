@@ -3,11 +3,8 @@ package engine_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
-	"strings"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/txtar"
 	"github.com/socq/socq/parser"
 )
 
@@ -15,17 +12,8 @@ import (
 // *parser.Error pointing into the query, and every query the compiler
 // accepts runs in DuckDB on the fixture history.
 func FuzzCompileExecute(f *testing.F) {
-	files, _ := filepath.Glob("../testdata/queries/*/*.txtar")
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, sec := range ar.Files {
-			if sec.Name == "query.kql" {
-				f.Add(strings.TrimSpace(string(sec.Data)))
-			}
-		}
+	for _, g := range goldenQueries(f) {
+		f.Add(g.query)
 	}
 	db := fixtureDB(f)
 	ctx := context.Background()

@@ -33,8 +33,7 @@ func TestGolden(t *testing.T) {
 	ctx := context.Background()
 	db := fixtureDB(t)
 	for _, file := range files {
-		name := strings.TrimSuffix(strings.TrimPrefix(file, "../testdata/queries/"), ".txtar")
-		t.Run(name, func(t *testing.T) {
+		t.Run(caseName(file), func(t *testing.T) {
 			ar, err := txtar.ParseFile(file)
 			if err != nil {
 				t.Fatal(err)
@@ -76,6 +75,36 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// goldenQuery is the query of one golden case, named <area>/<case>.
+type goldenQuery struct{ name, query string }
+
+// goldenQueries reads the query.kql of every golden case, for the fuzz seed
+// corpus and the benchmark.
+func goldenQueries(tb testing.TB) []goldenQuery {
+	tb.Helper()
+	files, err := filepath.Glob("../testdata/queries/*/*.txtar")
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no golden cases found: %v", err)
+	}
+	var out []goldenQuery
+	for _, file := range files {
+		ar, err := txtar.ParseFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, f := range ar.Files {
+			if f.Name == "query.kql" {
+				out = append(out, goldenQuery{caseName(file), strings.TrimSpace(string(f.Data))})
+			}
+		}
+	}
+	return out
+}
+
+func caseName(file string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(file, "../testdata/queries/"), ".txtar")
 }
 
 func compile(query string, db *engine.DB) (*engine.Plan, error) {
