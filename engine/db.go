@@ -99,10 +99,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", displayPath(path), err)
 	}
 	db := &DB{sql: sql.OpenDB(connector), path: path}
-	if path == "" {
-		// Each connection to ":memory:" would be its own database; keep one.
-		db.sql.SetMaxOpenConns(1)
-	}
+	// One connection: each connection to ":memory:" would be its own
+	// database, and TimeZone is a per-connection setting that a second
+	// connection could not set once the configuration is locked. Concurrent
+	// users of one DB wait for each other's transactions.
+	db.sql.SetMaxOpenConns(1)
 	if err := db.migrate(ctx, opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
