@@ -56,6 +56,14 @@ type Options struct {
 	// network and extension access is off. Either way the configuration is
 	// locked, so SQL cannot turn access back on.
 	ReadPaths []string
+	// WriteDir is the one directory DuckDB may write to, for COPY ... TO
+	// (see CopyParquet). Only export sets it, to a fresh private temporary
+	// directory it creates next to its output and renames into place
+	// afterwards; socq query, ingest and everything else leave it empty, so
+	// SQL they run cannot write any file. DuckDB's allowed_directories
+	// grants read and write below the directory alone, and the configuration
+	// is locked before any other statement runs, so SQL cannot widen it.
+	WriteDir string
 }
 
 // DB is socq's database: the only place that talks to DuckDB.
@@ -87,19 +95,28 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.ReadOnly {
 		params.Set("access_mode", "read_only")
 	}
-	if len(opts.ReadPaths) == 0 {
+	if len(opts.ReadPaths) == 0 && opts.WriteDir == "" {
 		params.Set("enable_external_access", "false")
 	}
 	init := func(e driver.ExecerContext) error {
 		stmts := []string{`SET TimeZone = 'UTC'`}
-		if len(opts.ReadPaths) > 0 {
+		if len(opts.ReadPaths) > 0 || opts.WriteDir != "" {
 			quoted := make([]string, len(opts.ReadPaths))
 			for i, p := range opts.ReadPaths {
 				quoted[i] = QuoteString(p)
 			}
-			stmts = append(stmts,
-				`SET allowed_paths = [`+strings.Join(quoted, ", ")+`]`,
-				`SET enable_external_access = false`)
+			if len(quoted) > 0 {
+				stmts = append(stmts, `SET allowed_paths = [`+strings.Join(quoted, ", ")+`]`)
+			}
+			if opts.WriteDir != "" {
+				// A trailing separator so that /tmp/x does not also allow /tmp/xy.
+				dir := strings.TrimRight(opts.WriteDir, string(filepath.Separator)) + string(filepath.Separator)
+				stmts = append(stmts, `SET allowed_directories = [`+QuoteString(dir)+`]`,
+					// Spill to the same place: DuckDB could not write its
+					// default temporary directory next to the database.
+					`SET temp_directory = `+QuoteString(filepath.Join(opts.WriteDir, ".spill")))
+			}
+			stmts = append(stmts, `SET enable_external_access = false`)
 		}
 		stmts = append(stmts, `SET lock_configuration = true`)
 		for _, s := range stmts {

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/export"
 	"github.com/socq/socq/output"
 	"github.com/socq/socq/parser"
 	"github.com/spf13/cobra"
@@ -21,8 +24,12 @@ type queryOptions struct {
 	file    string
 	explain bool
 	params  []string // workbook parameters, NAME=VALUE
+	out     string   // write the result to this file instead of stdout
 	query   string
 }
+
+// binaryFormats are the -o formats written through arrow-go.
+var binaryFormats = []string{"parquet", "arrow"}
 
 func newQueryCmd(ios *ioStreams) *cobra.Command {
 	opts := &queryOptions{}
@@ -31,7 +38,9 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 		Short: "Run a KQL query over the incident history",
 		Example: `  socq query 'SecurityIncident | where array_length(Tasks) > 0 | project IncidentNumber, Title'
   socq query -o json -f audit.kql
-  echo 'SecurityIncident | count' | socq query -`,
+  echo 'SecurityIncident | count' | socq query -
+  socq query -o parquet --out tasks.parquet 'SecurityIncident | mv-expand Tasks'
+  socq query -o arrow 'SecurityIncident | take 10' | python3 -c 'import pyarrow.ipc,sys; print(pyarrow.ipc.open_stream(sys.stdin.buffer).read_all())'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			text, err := queryText(ios, opts.file, args)
@@ -43,7 +52,8 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 		},
 	}
 	dbFlag(cmd, &opts.db)
-	cmd.Flags().StringVarP(&opts.format, "output", "o", "", "output format: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
+	cmd.Flags().StringVarP(&opts.format, "output", "o", "", "output format: "+strings.Join(queryFormats(), ", ")+" (default table on a terminal, csv otherwise; with --out, from its extension)")
+	cmd.Flags().StringVar(&opts.out, "out", "", "write the result to FILE (atomically: the file appears when complete) instead of standard output")
 	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "read the query from FILE")
 	cmd.Flags().BoolVar(&opts.explain, "explain", false, "print the SQL the query compiles to instead of running it")
 	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} (repeatable); TimeRange takes a timespan (default "+parser.DefaultTimeRange+") or START..END")
@@ -150,7 +160,91 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 		_, err := fmt.Fprintln(ios.out, plan.SQL+";")
 		return err
 	}
+	if opts.out != "" {
+		return writeQueryFile(ctx, db, plan, opts.format, opts.out)
+	}
 	return printQuery(ctx, db, plan, opts.format, ios)
+}
+
+// queryFormats are the names -o accepts.
+func queryFormats() []string { return append(slices.Clone(output.Formats), binaryFormats...) }
+
+// formatForFile picks the format of --out FILE when -o is not given: from
+// the extension, else csv.
+func formatForFile(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".parquet":
+		return "parquet"
+	case ".arrow", ".arrows", ".ipc":
+		return "arrow"
+	case ".json":
+		return "json"
+	case ".ndjson", ".jsonl":
+		return "ndjson"
+	case ".tsv":
+		return "tsv"
+	case ".md":
+		return "markdown"
+	}
+	return "csv"
+}
+
+// writeQueryFile writes the result of plan to path in format, atomically: a
+// failed query leaves a previous file as it was.
+func writeQueryFile(ctx context.Context, db *engine.DB, plan *engine.Plan, format, path string) error {
+	if format == "" {
+		format = formatForFile(path)
+	}
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	_, err := export.Atomic(path, false, func(tmp string) (int64, error) {
+		return export.WriteFile(tmp, func(w io.Writer) (int64, error) {
+			return 0, writeResult(ctx, db, plan, format, w)
+		})
+	})
+	return resultError(ctx, err)
+}
+
+func checkFormat(format string) error {
+	if slices.Contains(queryFormats(), format) {
+		return nil
+	}
+	return failed(exitUsage, "%v %q (use one of: %s)", output.ErrUnknownFormat, format, strings.Join(queryFormats(), ", "))
+}
+
+// resultError maps a failure to run or write a result to its exit code.
+func resultError(ctx context.Context, err error) error {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &ee):
+		return err
+	}
+	return failed(exitFailed, "%v", err)
+}
+
+// writeResult runs plan and writes its result to w in format.
+func writeResult(ctx context.Context, db *engine.DB, plan *engine.Plan, format string, w io.Writer) error {
+	switch format {
+	case "parquet":
+		_, err := export.WriteParquet(ctx, db, plan, w, engine.Zstd)
+		return err
+	case "arrow":
+		_, err := export.WriteArrow(ctx, db, plan, w)
+		return err
+	}
+	ow, err := output.New(w, format, plan.Columns)
+	if err != nil {
+		return failed(exitUsage, "%v", err)
+	}
+	if err := db.Query(ctx, plan, ow.Row); err != nil {
+		return err
+	}
+	return ow.Close()
 }
 
 // printQuery runs a plan and prints its result in format.
@@ -161,15 +255,11 @@ func printQuery(ctx context.Context, db *engine.DB, plan *engine.Plan, format st
 			format = "table"
 		}
 	}
-	w, err := output.New(ios.out, format, plan.Columns)
-	if err != nil {
-		return failed(exitUsage, "%v", err)
+	if err := checkFormat(format); err != nil {
+		return err
 	}
-	if err := db.Query(ctx, plan, w.Row); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return failed(exitFailed, "%v", err)
+	if slices.Contains(binaryFormats, format) && ios.outIsTerminal() {
+		return failed(exitUsage, "-o %s is binary: write it to a file with --out FILE, or pipe it to a program", format)
 	}
-	return w.Close()
+	return resultError(ctx, writeResult(ctx, db, plan, format, ios.out))
 }
