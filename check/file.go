@@ -191,7 +191,7 @@ func Load(name string, data []byte) (*File, error) {
 		if !errors.As(err, &verr) {
 			return nil, fail(0, "%v", err)
 		}
-		return nil, &FileError{File: name, Problems: schemaProblems(verr, pos)}
+		return nil, &FileError{File: name, Problems: schemaProblems(verr, doc, pos)}
 	}
 	f, problems := build(name, doc.(map[string]any), pos)
 	if len(problems) > 0 {
@@ -392,11 +392,13 @@ func expectation(path []string) string {
 
 // schemaProblems turns the schema validator's error tree into one problem
 // per leaf, each at its line with what is expected there.
-func schemaProblems(verr *jsonschema.ValidationError, pos positions) []Problem {
+func schemaProblems(verr *jsonschema.ValidationError, doc any, pos positions) []Problem {
 	var leaves []*jsonschema.ValidationError
 	var walk func(e *jsonschema.ValidationError)
 	walk = func(e *jsonschema.ValidationError) {
-		if len(e.Causes) == 0 {
+		// A propertyNames error's causes are located in the name, not
+		// the document: report the name at its key instead.
+		if _, names := e.ErrorKind.(*kind.PropertyNames); names || len(e.Causes) == 0 {
 			leaves = append(leaves, e)
 			return
 		}
@@ -407,13 +409,44 @@ func schemaProblems(verr *jsonschema.ValidationError, pos positions) []Problem {
 	walk(verr)
 	var out []Problem
 	for _, e := range leaves {
-		out = append(out, leafProblems(e, pos)...)
+		out = append(out, leafProblems(e, doc, pos)...)
 	}
 	slices.SortStableFunc(out, func(a, b Problem) int { return a.Line - b.Line })
 	return slices.Compact(out)
 }
 
-func leafProblems(e *jsonschema.ValidationError, pos positions) []Problem {
+// paramsPaths are the places params maps may be: the top level's and each
+// check's.
+func paramsPaths(doc any) [][]string {
+	paths := [][]string{{"params"}}
+	if checks, ok := valueAt(doc, []string{"checks"}).([]any); ok {
+		for i := range checks {
+			paths = append(paths, []string{"checks", strconv.Itoa(i), "params"})
+		}
+	}
+	return paths
+}
+
+// valueAt is the decoded value at path, or nil.
+func valueAt(v any, path []string) any {
+	for _, seg := range path {
+		switch x := v.(type) {
+		case map[string]any:
+			v = x[seg]
+		case []any:
+			i, err := strconv.Atoi(seg)
+			if err != nil || i < 0 || i >= len(x) {
+				return nil
+			}
+			v = x[i]
+		default:
+			return nil
+		}
+	}
+	return v
+}
+
+func leafProblems(e *jsonschema.ValidationError, doc any, pos positions) []Problem {
 	path := e.InstanceLocation
 	at := where(path)
 	switch k := e.ErrorKind.(type) {
@@ -450,8 +483,18 @@ func leafProblems(e *jsonschema.ValidationError, pos positions) []Problem {
 		return []Problem{{pos.line(path), fmt.Sprintf("%s: empty; expected %s", at, expectation(path))}}
 	case *kind.MinItems:
 		return []Problem{{pos.line(path), fmt.Sprintf("%s: no checks; expected %s", at, expectation(path))}}
-	case *kind.Pattern:
-		return []Problem{{pos.line(path), fmt.Sprintf("%s: parameter name %q; expected letters, digits and _ (not starting with a digit)", where(path[:len(path)-1]), path[len(path)-1])}}
+	case *kind.PropertyNames:
+		// Only parameter names are constrained. The validator's location
+		// for this error is unreliable, so find the name's params maps.
+		var out []Problem
+		for _, p := range paramsPaths(doc) {
+			if m, ok := valueAt(doc, p).(map[string]any); ok {
+				if _, has := m[k.Property]; has {
+					out = append(out, Problem{pos.keyLine(p, k.Property), fmt.Sprintf("%s: parameter name %q; expected letters, digits and _, not starting with a digit", where(p), k.Property)})
+				}
+			}
+		}
+		return out
 	}
 	return []Problem{{pos.line(path), fmt.Sprintf("%s: %v", at, e.ErrorKind)}}
 }

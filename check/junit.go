@@ -39,13 +39,18 @@ type junitCase struct {
 	Line      int           `xml:"line,attr,omitempty"`
 	Error     *junitProblem `xml:"error"`
 	Failure   *junitProblem `xml:"failure"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out"`
 }
 
 type junitProblem struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
+}
+
+// junitText keeps line breaks readable in CI systems' views of the file.
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 // WriteJUnit writes the report as JUnit XML, the test report format CI
@@ -56,26 +61,26 @@ type junitProblem struct {
 func WriteJUnit(w io.Writer, rep *Report, started time.Time) error {
 	var total time.Duration
 	suite := junitSuite{
-		Name:      "socq check " + rep.File,
+		Name:      xmlText("socq check " + rep.File),
 		Tests:     len(rep.Results),
 		Failures:  rep.Count(Fail),
 		Errors:    rep.Count(Error),
 		Timestamp: started.UTC().Format("2006-01-02T15:04:05"),
-		File:      rep.File,
+		File:      xmlText(rep.File),
 	}
 	class := "socq.check." + strings.ReplaceAll(strings.TrimSuffix(filepath.Base(rep.File), filepath.Ext(rep.File)), ".", "_")
 	for _, res := range rep.Results {
 		total += res.Duration
 		c := res.Check
-		tc := junitCase{Name: c.Name, Classname: class, Time: seconds(res.Duration), File: rep.File, Line: c.Line}
-		body := junitBody(res)
+		tc := junitCase{Name: xmlText(c.Name), Classname: xmlText(class), Time: seconds(res.Duration), File: xmlText(rep.File), Line: c.Line}
+		body, msg := xmlText(junitBody(res)), xmlText(problemMessage(res))
 		switch res.Status {
 		case Fail:
-			tc.Failure = &junitProblem{Message: problemMessage(res), Type: "threshold", Text: body}
+			tc.Failure = &junitProblem{Message: msg, Type: "threshold", Text: body}
 		case Error:
-			tc.Error = &junitProblem{Message: problemMessage(res), Type: "check could not run", Text: body}
+			tc.Error = &junitProblem{Message: msg, Type: "check could not run", Text: body}
 		case Warn:
-			tc.SystemOut = "warning: " + problemMessage(res) + "\n" + body
+			tc.SystemOut = &junitText{"warning: " + msg + "\n" + body}
 		}
 		suite.Cases = append(suite.Cases, tc)
 	}
@@ -130,4 +135,18 @@ func junitBody(res *Result) string {
 
 func seconds(d time.Duration) string {
 	return fmt.Sprintf("%.3f", d.Seconds())
+}
+
+// xmlText drops the characters XML 1.0 cannot hold (most control
+// characters), which a query result or file name could carry.
+func xmlText(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return r
+		case r < 0x20, r == 0xFFFE, r == 0xFFFF, r >= 0xD800 && r <= 0xDFFF:
+			return -1
+		}
+		return r
+	}, s)
 }
