@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/socq/socq/engine"
 	"github.com/socq/socq/gen"
@@ -61,13 +62,13 @@ func runDemo(ctx context.Context, ios *ioStreams) error {
 	fmt.Fprintln(ios.out, "Each query below runs as written; copy it into 'socq query' or Sentinel's Logs page.")
 	for _, q := range demoQueries {
 		fmt.Fprintf(ios.out, "\n## %s\n\n%s\n\n", q.title, q.kql)
-		parsed, err := parseQuery(ios, q.kql)
+		text, parsed, err := parseKQL(q.kql, nil, time.Now().UTC())
 		if err != nil {
-			return err
+			return queryError(ios, err)
 		}
-		plan, err := compileQuery(ctx, ios, q.kql, parsed, db)
+		plan, err := compileKQL(ctx, text, parsed, db)
 		if err != nil {
-			return err
+			return queryError(ios, err)
 		}
 		if err := printQuery(ctx, db, plan, "table", ios); err != nil {
 			return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/socq/socq/engine"
 	"github.com/socq/socq/export"
@@ -112,25 +113,18 @@ func runExport(ctx context.Context, opts *exportOptions, ios *ioStreams) error {
 
 // exportQuery compiles a KQL query and exports its result.
 func exportQuery(ctx context.Context, dbPath, text, out string, opts export.Options, ios *ioStreams) (export.Result, error) {
-	q, err := parseQuery(ios, text)
+	text, q, err := parseKQL(text, nil, time.Now().UTC())
 	if err != nil {
-		return export.Result{}, err
+		return export.Result{}, queryError(ios, err)
 	}
 	db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true})
 	if err != nil {
 		return export.Result{}, err
 	}
 	defer db.Close()
-	plan, err := compileQuery(ctx, ios, text, q, db)
+	plan, err := compileKQL(ctx, text, q, db)
 	if err != nil {
-		return export.Result{}, err
+		return export.Result{}, queryError(ios, err)
 	}
 	return export.Query(ctx, db, plan, out, opts)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

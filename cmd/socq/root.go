@@ -20,6 +20,7 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitNotFound    = 3
+	exitCouldNotRun = 4 // socq check: a check could not run
 	exitInterrupted = 130
 )
 
@@ -102,6 +103,7 @@ Try it without any setup:  socq demo`,
 		newQueryCmd(ios),
 		newDemoCmd(ios),
 		newExportCmd(ios),
+		newCheckCmd(ios),
 	)
 	return root
 }
