@@ -111,6 +111,9 @@ type NewIncident struct {
 	ClassificationComment string
 	FirstActivity         time.Time // zero: unknown (null)
 	LastActivity          time.Time
+	// Name is the IncidentName to give it: a GUID, as the REST API's PUT
+	// names a new incident. Empty makes a new one.
+	Name string
 }
 
 // Change is the input of Update; nil fields stay as they are.
@@ -182,6 +185,13 @@ func (r *Recorder) Create(ctx context.Context, by string, in NewIncident) (*Inci
 	if _, err := checkOwnerShape("person acting (--as)", by); err != nil {
 		return nil, err
 	}
+	if in.Name != "" {
+		id, err := uuid.Parse(in.Name)
+		if err != nil {
+			return nil, invalid("name", "%q is not a GUID", in.Name)
+		}
+		in.Name = id.String()
+	}
 	var result *Incident
 	err = r.write(ctx, func(tx *engine.Tx) error {
 		actor, err := resolvePerson(ctx, tx, by)
@@ -189,6 +199,7 @@ func (r *Recorder) Create(ctx context.Context, by string, in NewIncident) (*Inci
 			return err
 		}
 		fresh := inc.clone()
+		fresh.Name = in.Name
 		if in.Owner != "" {
 			owner, err := resolvePerson(ctx, tx, in.Owner)
 			if err != nil {
@@ -239,7 +250,25 @@ func (r *Recorder) allocate(ctx context.Context, tx *engine.Tx, inc *Incident) e
 	}
 	inc.Number = number
 	inc.ProviderIncidentID = strconv.FormatInt(number, 10)
-	inc.Name = uuid.NewString()
+	if inc.Name == "" {
+		inc.Name = uuid.NewString()
+	} else {
+		rows, err := tx.Query(ctx, `SELECT count(*) FROM "SecurityIncident" WHERE "IncidentName" = ?`, inc.Name)
+		if err != nil {
+			return fmt.Errorf("check the incident name: %w", err)
+		}
+		var used int64
+		if rows.Next() {
+			err = rows.Scan(&used)
+		}
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("check the incident name: %w", err)
+		}
+		if used > 0 {
+			return invalid("name", "%s is the name of an incident already (a deleted one keeps its name)", inc.Name)
+		}
+	}
 	switch {
 	case tenant != nil:
 		inc.TenantID = *tenant

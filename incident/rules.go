@@ -168,7 +168,7 @@ func (r *Recorder) AddRule(ctx context.Context, by string, rule Rule) (*Rule, er
 	rule.CreatedTime = r.now(time.Time{})
 	actions := ruleActions{SetOwner: rule.SetOwner, AddTags: rule.AddTags, SetSeverity: rule.SetSeverity}
 	for _, t := range rule.AddTasks {
-		actions.AddTasks = append(actions.AddTasks, ruleTask(t))
+		actions.AddTasks = append(actions.AddTasks, ruleTask{Title: t.Title, Description: t.Description})
 	}
 	aj, err := json.Marshal(actions)
 	if err != nil {
@@ -280,7 +280,7 @@ func loadRules(ctx context.Context, tx *engine.Tx, trigger string, enabled bool)
 			return nil, fmt.Errorf("rule %q: actions: %w", rule.Name, err)
 		}
 		for _, t := range a.AddTasks {
-			rule.AddTasks = append(rule.AddTasks, NewTask(t))
+			rule.AddTasks = append(rule.AddTasks, NewTask{Title: t.Title, Description: t.Description})
 		}
 		rule.SetOwner, rule.AddTags, rule.SetSeverity = a.SetOwner, a.AddTags, a.SetSeverity
 		out = append(out, rule)

@@ -17,6 +17,9 @@ import (
 type NewTask struct {
 	Title       string
 	Description string
+	// ID is the taskId to give it: a GUID, as the REST API's PUT names a
+	// new task. Empty makes a new one.
+	ID string
 }
 
 // TaskEdit is the input of EditTask; nil fields stay as they are.
@@ -35,7 +38,17 @@ func (r *Recorder) AddTask(ctx context.Context, by string, number int64, t NewTa
 		return nil, nil, err
 	}
 	id := uuid.NewString()
+	if t.ID != "" {
+		u, err := uuid.Parse(t.ID)
+		if err != nil {
+			return nil, nil, invalid("task id", "%q is not a GUID", t.ID)
+		}
+		id = u.String()
+	}
 	inc, err := r.taskChange(ctx, by, number, func(inc *Incident, actor Person, at time.Time) ([]Task, error) {
+		if _, taken := inc.Task(id); taken {
+			return nil, invalid("task id", "incident %d has a task %s already", inc.Number, id)
+		}
 		inc.Tasks = append(inc.Tasks, newTask(id, title, strings.TrimSpace(t.Description), actor, at))
 		return inc.Tasks, nil
 	})
