@@ -104,6 +104,7 @@ Try it without any setup:  socq demo`,
 		newDemoCmd(ios),
 		newExportCmd(ios),
 		newCheckCmd(ios),
+		newServeCmd(ios),
 	)
 	return root
 }
