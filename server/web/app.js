@@ -42,12 +42,40 @@ function fmtTime(s) {
   return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z").replace(/:\d\dZ$/, (m) => m);
 }
 
+// uuid makes a GUID for a new incident or task (crypto.randomUUID needs a
+// secure context; a plain-HTTP deployment behind a token file has none).
+function uuid() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const x = [...b].map((v) => v.toString(16).padStart(2, "0")).join("");
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 function toast(msg, bad) {
   const t = document.getElementById("toast");
   t.textContent = msg;
   t.className = "show" + (bad ? " bad" : "");
   clearTimeout(toast.timer);
   toast.timer = setTimeout(() => (t.className = ""), bad ? 6000 : 2500);
+}
+
+// onSubmit runs an async submit handler once at a time: a second submit
+// (Enter and a click, or a double click) while the first is in flight is
+// ignored, so a form never creates two incidents.
+function onSubmit(form, fn) {
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (form.dataset.busy) return;
+    form.dataset.busy = "1";
+    const buttons = form.querySelectorAll("button[type=submit]");
+    buttons.forEach((b) => (b.disabled = true));
+    try { await fn(); } finally {
+      delete form.dataset.busy;
+      buttons.forEach((b) => (b.disabled = document.body.dataset.access !== "write"));
+    }
+  });
 }
 
 // ---- API --------------------------------------------------------------------
@@ -335,8 +363,7 @@ async function incidentPage(number) {
         if (!confirm(`Delete incident ${number}? Its history stays for audit.`)) return;
         try { await api("DELETE", "/incidents/" + number, undefined, undefined); toast(`Incident ${number} deleted`); location.hash = "#/"; } catch (e) { toast(e.message, true); }
       } }, "Delete incident")));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const f = new FormData(form);
     const owner = String(f.get("owner") || "").trim();
     const props = {
@@ -387,11 +414,10 @@ async function incidentPage(number) {
       h("span", { class: "field-error", dataset: { errorFor: "properties.title" } })),
     h("label", {}, h("span", { class: "hint" }, "Description (optional)"), h("textarea", { name: "description", rows: 2 })),
     h("div", {}, h("button", { type: "submit", disabled: !canWrite }, "Add task")));
-  addForm.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+  onSubmit(addForm, async () => {
     const f = new FormData(addForm);
     try {
-      await api("PUT", `/incidents/${inc.name}/tasks/${crypto.randomUUID()}`, { properties: { title: f.get("title"), description: f.get("description"), status: "New" } });
+      await api("PUT", `/incidents/${inc.name}/tasks/${uuid()}`, { properties: { title: f.get("title"), description: f.get("description"), status: "New" } });
       reload();
     } catch (e) { fieldError(addForm, e.target, e.message); }
   });
@@ -452,8 +478,7 @@ async function createPage() {
         h("span", { class: "field-error", dataset: { errorFor: "properties.lastActivityTimeUtc" } }))),
     closing,
     h("div", {}, h("button", { type: "submit" }, "Create incident")));
-  form.addEventListener("submit", async (ev) => {
-    ev.preventDefault();
+  onSubmit(form, async () => {
     const f = new FormData(form);
     // The CLI's rules, checked here first; the server checks them again.
     const title = String(f.get("title")).trim();
@@ -472,7 +497,7 @@ async function createPage() {
       Object.assign(props, c);
     }
     try {
-      const inc = await api("PUT", "/incidents/" + crypto.randomUUID(), { properties: props });
+      const inc = await api("PUT", "/incidents/" + uuid(), { properties: props });
       toast(`Incident ${inc.properties.incidentNumber} created`);
       location.hash = "#/incident/" + inc.properties.incidentNumber;
     } catch (e) { fieldError(form, e.target, e.message); }
