@@ -23,6 +23,7 @@ import (
 	"log"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/socq/socq/engine"
@@ -61,6 +62,20 @@ type Server struct {
 	rec  *incident.Recorder
 	mux  *http.ServeMux
 	auth *authenticator
+	// taskLocks serialize the task changes of one incident within this
+	// server, so that a task's etag is checked and the change recorded
+	// without another request's change in between (the Recorder checks
+	// incident etags in its transaction; task etags are the API's).
+	taskLocks sync.Map // incident number → *sync.Mutex
+}
+
+// lockIncident locks the task changes of incident number; call the result
+// to unlock.
+func (s *Server) lockIncident(number int64) func() {
+	m, _ := s.taskLocks.LoadOrStore(number, &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // route is one API operation; the OpenAPI document is built from the same

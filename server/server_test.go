@@ -585,6 +585,20 @@ func TestLostUpdate(t *testing.T) {
 	if a+b != 200+409 {
 		t.Errorf("two PUTs from the same etag: %d and %d, want one 200 and one 409", a, b)
 	}
+	// The same for a task: completing it twice from one read.
+	const task = "11111111-2222-4333-8444-555555555555"
+	r := do(t, ts, "PUT", "/incidents/1/tasks/"+task, writeTok, map[string]any{"properties": map[string]any{"title": "look"}})
+	taskEtag := r.json(t)["etag"]
+	for range 2 {
+		go func() {
+			r := do(t, ts, "PUT", "/incidents/1/tasks/"+task, writeTok, map[string]any{"etag": taskEtag, "properties": map[string]any{"title": "look", "status": "Completed"}})
+			results <- r.status
+		}()
+	}
+	a, b = <-results, <-results
+	if a+b != 200+409 {
+		t.Errorf("two task PUTs from the same etag: %d and %d, want one 200 and one 409", a, b)
+	}
 }
 
 func TestCORS(t *testing.T) {

@@ -139,6 +139,11 @@ func (s *Server) putTask(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer s.lockIncident(inc.Number)()
+	// Read it again under the lock: the etag check and the change are one step.
+	if inc, err = s.rec.Get(r.Context(), inc.Number); err != nil {
+		return err
+	}
 	id := r.PathValue("taskId")
 	ctx, by := r.Context(), s.actor(r)
 	cur := findTask(inc, id)
@@ -185,6 +190,11 @@ func (s *Server) putTask(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteTask(w http.ResponseWriter, r *http.Request) error {
+	inc, err := s.mustFindIncident(r)
+	if err != nil {
+		return err
+	}
+	defer s.lockIncident(inc.Number)()
 	inc, t, err := s.mustFindTask(r)
 	if err != nil {
 		return err
