@@ -68,6 +68,9 @@ type Result struct {
 	LostLog  []string // lost updates found by the checks
 	Rows     int64    // snapshot rows at the end
 	WantRows int64    // rows expected: seeded + accepted changes
+	// LoadAverage is /proc/loadavg's 1-minute figure at the end ("" where
+	// there is none): the machine's other work, which the latencies include.
+	LoadAverage string
 }
 
 type client struct {
@@ -173,7 +176,6 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := seed(ctx, c, cfg.Incidents, led); err != nil {
 		return nil, fmt.Errorf("loadtest: seed: %w", err)
 	}
-	seededRows := led.changes
 
 	var (
 		mu        sync.Mutex
@@ -225,7 +227,11 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if err := verify(ctx, c, cfg.Incidents, led, res); err != nil {
 		return nil, err
 	}
-	res.WantRows = seededRows + (led.changes - seededRows)
+	if data, err := os.ReadFile("/proc/loadavg"); err == nil {
+		if f := strings.Fields(string(data)); len(f) > 0 {
+			res.LoadAverage = f[0]
+		}
+	}
 	return res, nil
 }
 
@@ -391,6 +397,7 @@ func (r *Result) Failed() string {
 // Markdown is the BENCHMARKS.md section of the result.
 func (r *Result) Markdown(now time.Time) string {
 	var b strings.Builder
+	load := r.LoadAverage
 	fmt.Fprintf(&b, "%s\n## socq serve under load\n\n", SectionStart)
 	fmt.Fprintf(&b, "`go run ./server/loadtest/cmd/socq-loadtest -clients %d -duration %s -benchmarks BENCHMARKS.md`, %s, on %s.\n",
 		r.Config.Clients, r.Config.Duration, now.UTC().Format("2006-01-02"), machine())
@@ -398,6 +405,10 @@ func (r *Result) Markdown(now time.Time) string {
 		r.Config.Clients, r.Config.Duration, r.Config.Incidents)
 	fmt.Fprintf(&b, "%d requests (%.0f/s), %d errors, %d lost updates; %d snapshot rows for %d accepted changes.\n\n",
 		r.All.Count, float64(r.All.Count)/r.Elapsed.Seconds(), r.NErrors, len(r.LostLog), r.Rows, r.WantRows)
+	if load != "" {
+		fmt.Fprintf(&b, "The machine's load average during the run was %s (other work was running on it), which the latencies include.\n\n", load)
+	}
+	b.WriteString("A task change is two requests, the read of the tasks and the PUT with the etag read, timed together.\n\n")
 	b.WriteString("| requests | count | p50 | p99 | max | 409 (stale etag, read again) |\n|---|---:|---:|---:|---:|---:|\n")
 	for _, op := range []string{OpRead, OpTask, OpQuery} {
 		if s := r.ByOp[op]; s != nil {
