@@ -136,7 +136,11 @@ func (r *Recorder) History(ctx context.Context, f HistoryFilter) ([]Event, error
 			ev(EventClassification, classificationText(cur))
 		}
 		if s.comments > snaps[i-1].comments {
-			ev(EventComment, fmt.Sprintf("%d comments", s.comments))
+			noun := "comments"
+			if s.comments == 1 {
+				noun = "comment"
+			}
+			ev(EventComment, fmt.Sprintf("%d %s in all", s.comments, noun))
 		}
 		if cur.deleted && !prev.deleted {
 			ev(EventDeleted, "hidden from list and show; history kept")

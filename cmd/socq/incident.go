@@ -677,7 +677,7 @@ func orDash(s string) string {
 func completeTags(dbFlag *string) func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 	return func(cmd *cobra.Command, args []string, prefix string) ([]string, cobra.ShellCompDirective) {
 		return complete(cmd.Context(), *dbFlag, prefix, func(ctx context.Context, rec *incident.Recorder) ([]string, error) {
-			return rec.Tags(ctx, time.Now().Add(-14*24*time.Hour))
+			return rec.Tags(ctx, clockNow().Add(-14*24*time.Hour))
 		})
 	}
 }
