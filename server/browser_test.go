@@ -124,7 +124,7 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#tasks li[data-status="New"] button[data-action="complete"]`)),
 		chromedp.Click(chromedp.CSS(`#tasks li[data-status="New"] button[data-action="complete"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#tasks li[data-status="Completed"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#history li[data-change="completed"]`)))
+		chromedp.WaitVisible(chromedp.CSS(`#history li[data-change="task completed"]`)))
 	historyText, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#history`)))
 	if err != nil {
 		t.Fatal(err)
@@ -156,7 +156,7 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 	if status.Value != "Completed" {
 		t.Errorf("task status on the page: %q", status.Value)
 	}
-	for _, want := range []string{"mei.lin@contoso.com added task “" + taskTitle + "”", "mei.lin@contoso.com completed task “" + taskTitle + "”"} {
+	for _, want := range []string{"mei.lin@contoso.com — created", "mei.lin@contoso.com — task added “" + taskTitle + "”", "mei.lin@contoso.com — task completed “" + taskTitle + "”"} {
 		if !strings.Contains(historyText, want) {
 			t.Errorf("history on the page does not say %q:\n%s", want, historyText)
 		}

@@ -5,117 +5,73 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/socq/socq/check"
-	"github.com/socq/socq/engine"
 	"github.com/socq/socq/examples/checks"
-	"github.com/socq/socq/parser"
+	"github.com/socq/socq/incident"
 )
-
-// runKQL compiles and runs a query of the server's own (the web page's
-// suggestions), with now() at the server's clock.
-func (s *Server) runKQL(ctx context.Context, text string, row func([]any) error) error {
-	q, err := parser.Parse(text)
-	if err != nil {
-		return err
-	}
-	plan, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Now: s.cfg.Now().UTC()})
-	if err != nil {
-		return err
-	}
-	return s.cfg.DB.Query(ctx, plan, row)
-}
 
 type nameList struct {
 	Value []string `json:"value"`
 }
 
-// tagQuery lists the tags of the snapshots of the past two weeks, the
-// portal's tag suggestions.
-const tagQuery = `SecurityIncident
-| where TimeGenerated > ago(14d)
-| mv-expand Label = Labels
-| extend Tag = tostring(Label.labelName)
-| where isnotempty(Tag)
-| summarize Incidents = dcount(IncidentNumber), Last = max(TimeGenerated) by Tag
-| sort by Incidents desc, Last desc, Tag asc`
-
+// tags lists the tags used in the past two weeks, most recently used first:
+// the portal's tag suggestions.
 func (s *Server) tags(w http.ResponseWriter, r *http.Request) error {
-	out := nameList{Value: []string{}}
-	err := s.runKQL(r.Context(), tagQuery, func(vals []any) error {
-		out.Value = append(out.Value, vals[0].(string))
-		return nil
-	})
+	tags, err := s.rec.Tags(r.Context(), s.cfg.Now().Add(-14*24*time.Hour))
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, nameList{Value: orEmpty(tags)})
 	return nil
 }
-
-const ownerQuery = `SecurityIncident
-| extend UPN = tostring(Owner.userPrincipalName), Name = tostring(Owner.assignedTo)
-| where isnotempty(UPN) or isnotempty(Name)
-| summarize Last = max(TimeGenerated) by UPN, Name
-| sort by Last desc`
 
 func (s *Server) owners(w http.ResponseWriter, r *http.Request) error {
-	out := nameList{Value: []string{}}
-	err := s.runKQL(r.Context(), ownerQuery, func(vals []any) error {
-		who := vals[0].(string)
-		if who == "" {
-			who = vals[1].(string)
-		}
-		if !slices.ContainsFunc(out.Value, func(v string) bool { return strings.EqualFold(v, who) }) {
-			out.Value = append(out.Value, who)
-		}
-		return nil
-	})
+	owners, err := s.rec.Owners(r.Context())
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeJSON(w, http.StatusOK, nameList{Value: orEmpty(owners)})
 	return nil
 }
 
-// historyEntry is one change in an incident's timeline.
+func orEmpty(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// historyEntry is one change in an incident's timeline (incident.Event).
 type historyEntry struct {
-	Time       string `json:"timeGenerated"`
-	By         string `json:"by"`
-	Change     string `json:"change"` // added, completed, reopened, edited, deleted
-	TaskID     string `json:"taskId"`
-	TaskTitle  string `json:"taskTitle"`
-	TaskStatus string `json:"taskStatus"`
-	CreatedBy  string `json:"createdBy"`
+	Time      string `json:"timeGenerated"`
+	By        string `json:"by"`
+	Change    string `json:"change"` // created, status, owner, tag added, …, task added, task completed, …
+	Detail    string `json:"detail,omitempty"`
+	TaskID    string `json:"taskId,omitempty"`
+	TaskTitle string `json:"taskTitle,omitempty"`
 }
 
 type historyList struct {
 	Value []historyEntry `json:"value"`
 }
 
+// history is the incident's change timeline, computed from its snapshot
+// rows by the same code as socq history.
 func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	inc, err := s.mustFindIncident(r)
 	if err != nil {
 		return err
 	}
-	changes, err := s.cfg.DB.TaskChanges(r.Context(), engine.TaskChangeFilter{IncidentNumber: inc.Number, ChangesOnly: true})
+	events, err := s.rec.History(r.Context(), incident.HistoryFilter{IncidentNumber: inc.Number})
 	if err != nil {
 		return err
 	}
 	out := historyList{Value: []historyEntry{}}
-	for _, c := range changes {
-		by := c.LastModifiedByUPN
-		if by == "" {
-			by = c.LastModifiedByName
-		}
-		created := c.CreatedByUPN
-		if created == "" {
-			created = c.CreatedByName
-		}
-		out.Value = append(out.Value, historyEntry{Time: c.TimeGenerated.UTC().Format(time.RFC3339Nano), By: by, Change: c.Change,
-			TaskID: c.TaskID, TaskTitle: c.TaskTitle, TaskStatus: c.TaskStatus, CreatedBy: created})
+	for _, e := range events {
+		out.Value = append(out.Value, historyEntry{Time: e.Time.UTC().Format(time.RFC3339Nano), By: e.By, Change: e.Change,
+			Detail: e.Detail, TaskID: e.TaskID, TaskTitle: e.TaskTitle})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

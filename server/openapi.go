@@ -172,9 +172,9 @@ func schemas() map[string]any {
 		}, "properties"),
 		"TaskList": obj(map[string]any{"value": map[string]any{"type": "array", "items": ref("Task")}}, "value"),
 		"History": obj(map[string]any{"value": map[string]any{"type": "array", "items": obj(map[string]any{
-			"timeGenerated": map[string]any{"type": "string", "format": "date-time"}, "by": str("who"),
-			"change": str("added, completed, reopened, edited or deleted"), "taskId": str("GUID"), "taskTitle": str("title"),
-			"taskStatus": str("New, Completed or Deleted"), "createdBy": str("who created the task")})}}, "value"),
+			"timeGenerated": map[string]any{"type": "string", "format": "date-time"}, "by": str("ModifiedBy of the snapshot"),
+			"change": str("created, title, description, severity, status, owner, tag added, tag removed, classification, comment added, deleted, task added, task completed, task reopened, task edited, task deleted"),
+			"detail": str("what changed: New → Active, a tag, the classification"), "taskId": str("GUID"), "taskTitle": str("title")})}}, "value"),
 		"QueryRequest": obj(map[string]any{"query": str("KQL"), "params": map[string]any{"type": "object", "additionalProperties": map[string]any{"type": "string"},
 			"description": "workbook parameters: {TimeRange}, {Name}"}, "timespan": str("accepted and ignored: put the time range in the query")}, "query"),
 		"QueryResponse": obj(map[string]any{

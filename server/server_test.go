@@ -528,21 +528,26 @@ func TestTasks(t *testing.T) {
 	}
 	wantError(t, do(t, ts, "GET", base+task1, readTok, nil), 404, "NotFound", "", "not found")
 
-	// The history shows each task change with who made it.
+	// The history shows each change with who made it, as socq history does.
 	h := do(t, ts, "GET", "/incidents/1/history", readTok, nil)
 	var changes []string
 	for _, e := range h.json(t)["value"].([]any) {
 		m := e.(map[string]any)
-		changes = append(changes, m["change"].(string)+" "+m["taskTitle"].(string)+" by "+m["by"].(string))
+		line := m["change"].(string) + " by " + m["by"].(string)
+		if title, ok := m["taskTitle"].(string); ok {
+			line += ": " + title
+		}
+		changes = append(changes, line)
 	}
 	want := []string{
-		"added Call the user by mei.lin@contoso.com",
-		"completed Call the user by analyst@contoso.com",
-		"edited Phone the user by analyst@contoso.com",
-		"reopened Phone the user by analyst@contoso.com",
-		"added Block sender by analyst@contoso.com",
-		"completed Block sender by analyst@contoso.com",
-		"deleted Phone the user by analyst@contoso.com",
+		"created by analyst@contoso.com",
+		"task added by mei.lin@contoso.com: Call the user",
+		"task completed by analyst@contoso.com: Call the user",
+		"task edited by analyst@contoso.com: Phone the user",
+		"task reopened by analyst@contoso.com: Phone the user",
+		"task added by analyst@contoso.com: Block sender",
+		"task completed by analyst@contoso.com: Block sender",
+		"task deleted by analyst@contoso.com: Phone the user",
 	}
 	if strings.Join(changes, "\n") != strings.Join(want, "\n") {
 		t.Errorf("history:\n%s\nwant:\n%s", strings.Join(changes, "\n"), strings.Join(want, "\n"))

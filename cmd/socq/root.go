@@ -105,6 +105,10 @@ Try it without any setup:  socq demo`,
 		newExportCmd(ios),
 		newCheckCmd(ios),
 		newServeCmd(ios),
+		newIncidentCmd(ios),
+		newTaskCmd(ios),
+		newHistoryCmd(ios),
+		newRuleCmd(ios),
 	)
 	return root
 }

@@ -424,8 +424,7 @@ async function incidentPage(number) {
 
   const timeline = h("ol", { class: "timeline", id: "history" }, hist.value.slice().reverse().map((e) =>
     h("li", { dataset: { change: e.change } }, h("time", {}, fmtTime(e.timeGenerated)),
-      h("span", {}, `${e.by} ${e.change} task “${e.taskTitle}”`, e.change === "added" || e.createdBy === e.by ? "" : ` (created by ${e.createdBy})`))));
-
+      h("span", {}, `${e.by} — ${e.change}`, e.taskTitle ? ` “${e.taskTitle}”` : "", e.detail ? `: ${e.detail}` : ""))));
   show(
     h("h1", {}, `Incident ${p.incidentNumber}: `, h("span", { id: "incident-title" }, p.title)),
     h("div", { class: "grid" },
@@ -443,8 +442,8 @@ async function incidentPage(number) {
           p.classification ? [h("dt", {}, "Classification"), h("dd", {}, `${p.classification} ${p.classificationReason || ""}: ${p.classificationComment || ""}`)] : null,
           h("dt", {}, "Provider"), h("dd", {}, `${p.providerName} ${p.providerIncidentId}`),
           h("dt", {}, "Name"), h("dd", { class: "muted" }, inc.name))),
-        h("h2", {}, "History of the tasks"),
-        hist.value.length ? timeline : h("p", { class: "muted" }, "No task changes yet."))));
+        h("h2", {}, "History"),
+        hist.value.length ? timeline : h("p", { class: "muted" }, "No changes yet."))));
 }
 
 // ---- create form -------------------------------------------------------------------------
