@@ -424,7 +424,7 @@ async function incidentPage(number) {
 
   const timeline = h("ol", { class: "timeline", id: "history" }, hist.value.slice().reverse().map((e) =>
     h("li", { dataset: { change: e.change } }, h("time", {}, fmtTime(e.timeGenerated)),
-      h("span", {}, `${e.by} — ${e.change}`, e.taskTitle ? ` “${e.taskTitle}”` : "", e.detail ? `: ${e.detail}` : ""))));
+      h("span", {}, `${e.by} — ${e.change}`, e.taskTitle ? ` “${e.taskTitle}”` : "", e.detail && e.detail !== e.taskTitle ? `: ${e.detail}` : ""))));
   show(
     h("h1", {}, `Incident ${p.incidentNumber}: `, h("span", { id: "incident-title" }, p.title)),
     h("div", { class: "grid" },
@@ -524,7 +524,9 @@ function chartConfig(kind, table) {
     const li = strIdx.length ? strIdx[0] : 0;
     return { type: "pie", data: { labels: rows.map((r) => String(r[li])), datasets: [{ data: rows.map((r) => r[numIdx[0]]), backgroundColor: rows.map((_, i) => palette[i % palette.length]) }] } };
   }
-  const xIdx = (kind === "timechart" || kind === "areachart" || kind === "linechart") && timeIdx >= 0 ? timeIdx : (strIdx.length ? strIdx[0] : (timeIdx >= 0 ? timeIdx : 0));
+  // As Kusto draws them: a timechart's x axis is its datetime column, the
+  // other charts' is the first column; string columns split the series.
+  const xIdx = (kind === "timechart" || kind === "areachart" || kind === "linechart") && timeIdx >= 0 ? timeIdx : 0;
   const series = strIdx.filter((i) => i !== xIdx);
   let xs = [...new Set(rows.map((r) => r[xIdx]))];
   if (cols[xIdx].type === "datetime") xs.sort();
@@ -629,13 +631,13 @@ async function dashboardPage() {
       h("select", { onchange: (e) => (location.hash = "#/dashboard?TimeRange=" + e.target.value) },
         ["1d", "7d", "30d", "90d", "365d"].map((r) => h("option", { value: r, selected: r === range }, r)))),
       h("span", { class: "muted" }, m.summary + " · from " + m.file)),
-    h("div", { class: "metrics", id: "metrics" }, m.results.map((r) => h("div", { class: "metric " + r.status, dataset: { name: r.name } },
+    h("div", { class: "metrics", id: "metrics" }, m.results.map((r) => h("div", { class: "metric s-" + r.status, dataset: { name: r.name, status: r.status } },
       h("div", { class: "status" }, r.status),
       h("div", { class: "value" }, r.value || "–"),
       h("div", {}, h("strong", {}, r.name)),
       h("div", { class: "muted" }, r.description),
       h("div", { class: "muted" }, "threshold: " + r.threshold),
-      r.message ? h("div", { class: r.status === "pass" ? "muted" : "error" }, r.message) : null))));
+      r.message ? h("div", { class: "message" }, r.message) : null))));
 }
 
 // ---- start ------------------------------------------------------------------------------------
