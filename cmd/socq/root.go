@@ -102,6 +102,7 @@ Try it without any setup:  socq demo`,
 		newQueryCmd(ios),
 		newDemoCmd(ios),
 		newExportCmd(ios),
+		newPullCmd(ios),
 	)
 	return root
 }
