@@ -17,7 +17,7 @@ import (
 
 // SchemaVersion is the version of the database layout this socq writes.
 // Bump it and append to migrations when the layout changes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[i] takes a database from schema version i to i+1.
 var migrations = []func() []string{
@@ -25,6 +25,21 @@ var migrations = []func() []string{
 		return []string{
 			`CREATE TABLE IF NOT EXISTS socq_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
 			createTableSQL(SecurityIncident()),
+		}
+	},
+	// 2: automation rules for recorded incidents (package incident).
+	func() []string {
+		return []string{
+			`CREATE TABLE IF NOT EXISTS socq_rules (
+  name VARCHAR PRIMARY KEY,
+  trigger VARCHAR NOT NULL,
+  condition VARCHAR NOT NULL,
+  actions JSON NOT NULL,
+  run_order INTEGER NOT NULL,
+  enabled BOOLEAN NOT NULL,
+  created_by VARCHAR NOT NULL,
+  created_time TIMESTAMP_NS NOT NULL
+)`,
 		}
 	},
 }
@@ -116,10 +131,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", displayPath(path), err)
 	}
 	db := &DB{sql: sql.OpenDB(connector), path: path}
-	if path == "" {
-		// Each connection to ":memory:" would be its own database; keep one.
-		db.sql.SetMaxOpenConns(1)
-	}
+	// One connection: each connection to ":memory:" would be its own
+	// database, and TimeZone is a per-connection setting that a second
+	// connection could not set once the configuration is locked. Concurrent
+	// users of one DB wait for each other's transactions.
+	db.sql.SetMaxOpenConns(1)
 	if err := db.migrate(ctx, opts.ReadOnly); err != nil {
 		db.Close()
 		return nil, err
@@ -191,6 +207,17 @@ func createTableSQL(t *Table) string {
 		cols[i] = def
 	}
 	return "CREATE TABLE IF NOT EXISTS " + QuoteIdent(t.Name) + " (\n  " + strings.Join(cols, ",\n  ") + "\n)"
+}
+
+// IsConflict reports whether err is DuckDB refusing a transaction because
+// another transaction changed the same rows first; retrying it may succeed.
+func IsConflict(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Conflict on") || strings.Contains(msg, "write-write conflict") ||
+		strings.Contains(msg, "TransactionContext Error")
 }
 
 // Tx is a database transaction.

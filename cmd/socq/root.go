@@ -103,6 +103,10 @@ Try it without any setup:  socq demo`,
 		newDemoCmd(ios),
 		newExportCmd(ios),
 		newPullCmd(ios),
+		newIncidentCmd(ios),
+		newTaskCmd(ios),
+		newHistoryCmd(ios),
+		newRuleCmd(ios),
 	)
 	return root
 }
