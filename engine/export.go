@@ -129,10 +129,24 @@ func monthPartitionSQL(timeColumn string) string {
 }
 
 // ExportSQL is the query socq export writes for a table: SecurityIncident
-// with typed nested columns, in load order. With byMonth it adds the
-// MonthPartitions columns.
+// with typed nested columns, in load order, or the task audit table (tasks):
+// TaskChangesSQL's rows, one per task per snapshot it appears in with what
+// changed for it, and TaskChangeColumns' columns, datetimes as TIMESTAMPTZ.
+// With byMonth it adds the MonthPartitions columns, from the snapshot's
+// TimeGenerated.
 func ExportSQL(table string, byMonth bool) (string, error) {
 	switch table {
+	case ExportTasks:
+		cols := TaskChangeColumns()
+		sel := make([]string, len(cols))
+		for i, c := range cols {
+			sel[i] = exportColumnSQL(c) + " AS " + QuoteIdent(c.Name)
+		}
+		list := strings.Join(sel, ",\n  ")
+		if byMonth {
+			list += ",\n  " + monthPartitionSQL("TimeGenerated")
+		}
+		return "SELECT\n  " + list + "\nFROM (\n" + TaskChangesSQL() + "\n) AS socq_task_audit", nil
 	case ExportSecurityIncident:
 		t := SecurityIncident()
 		cols := make([]string, len(t.Columns))
