@@ -90,9 +90,11 @@ const identityShape = `{"objectId":"VARCHAR","email":"VARCHAR","name":"VARCHAR",
 // nestedShapes are the dynamic columns of SecurityIncident whose shape
 // Sentinel documents, as from_json structures: they export as typed nested
 // Parquet columns. The other dynamic columns (AdditionalData) vary and
-// export as JSON text. A value that does not fit its shape becomes null
-// where it does not fit (a field of the wrong type is null; unknown keys are
-// dropped).
+// export as JSON text. A value that does not fit its shape keeps what fits:
+// unknown keys are dropped, a missing key or a timestamp that does not parse
+// is null, a number or object where text is expected is kept as its JSON
+// text, and a value of the wrong kind (an object where a list belongs) is
+// null. socq export --query exports any column as JSON text instead.
 var nestedShapes = map[string]string{
 	"Owner": `{"objectId":"VARCHAR","email":"VARCHAR","assignedTo":"VARCHAR","userPrincipalName":"VARCHAR","ownerType":"VARCHAR"}`,
 	"Tasks": `[{"taskId":"VARCHAR","title":"VARCHAR","description":"VARCHAR","status":"VARCHAR",` +
