@@ -291,6 +291,10 @@ func (p *puller) slice(ctx context.Context, from, to time.Time) error {
 
 // explain adds a hint to errors a user can fix.
 func explain(err error) error {
+	var afe *azidentity.AuthenticationFailedError
+	if errors.As(err, &afe) || strings.Contains(err.Error(), "DefaultAzureCredential") {
+		return fmt.Errorf("%w\nhint: sign in with 'az login', or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET for a service principal", err)
+	}
 	var re *azcore.ResponseError
 	if errors.As(err, &re) {
 		switch re.StatusCode {

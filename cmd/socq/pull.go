@@ -140,7 +140,7 @@ func runPull(ctx context.Context, opts *pullOptions, ios *ioStreams) error {
 	popts.Progress = bar.update
 	res, err := pull.Pull(ctx, db, client, popts)
 	bar.done()
-	if res != nil {
+	if res != nil && (err == nil || res.Queries > 0) {
 		printPullReport(ios, opts.workspace, res)
 		if rerr := writePullRejects(path, opts.rejects, res.Rejects, ios); rerr != nil && err == nil {
 			err = rerr
