@@ -291,6 +291,18 @@ func (p positions) line(path []string) int {
 	return 0
 }
 
+// scalarText is a number as written in the file (1.5e2, not 150), or
+// fallback when the value at path is not a plain scalar.
+func (p positions) scalarText(path []string, fallback string) string {
+	switch n := unwrap(p.node(path)).(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		if tk := n.GetToken(); tk != nil && tk.Value != "" {
+			return tk.Value
+		}
+	}
+	return fallback
+}
+
 // keyLine is the line of key in the map at path, or of the map itself.
 func (p positions) keyLine(path []string, key string) int {
 	if _, mv := child(p.node(path), key); mv != nil {
@@ -594,11 +606,17 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 				add(keyLine(key), "%s.%s: %v; expected %s", at, key, err, expected[key])
 				return nil
 			}
+			if !l.IsSpan {
+				l.Text = pos.scalarText(append(slices.Clone(path), key), l.Text)
+			}
 			return l
 		}
 		c.Max, c.Min, c.WarnMax, c.WarnMin = limit("max"), limit("min"), limit("warn_max"), limit("warn_min")
 		if v, ok := m["equals"]; ok {
 			c.Equals = parseExpected(v)
+			if c.Equals.Number != nil {
+				c.Equals.Text = pos.scalarText(append(slices.Clone(path), "equals"), c.Equals.Text)
+			}
 		}
 		for _, pair := range []struct {
 			warn, hard *Limit
