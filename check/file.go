@@ -186,17 +186,20 @@ func Load(name string, data []byte) (*File, error) {
 		return nil, err
 	}
 	pos := positions{root: root}
+	// The schema's problems and the ones only Go sees (names, thresholds)
+	// are reported together, so one run shows everything to fix.
+	var problems []Problem
 	if err := sch.Validate(doc); err != nil {
 		var verr *jsonschema.ValidationError
 		if !errors.As(err, &verr) {
 			return nil, fail(0, "%v", err)
 		}
-		return nil, &FileError{File: name, Problems: schemaProblems(verr, doc, pos)}
+		problems = schemaProblems(verr, doc, pos)
 	}
-	f, problems := build(name, doc.(map[string]any), pos)
-	if len(problems) > 0 {
+	f, more := build(name, doc, pos)
+	if problems = append(problems, more...); len(problems) > 0 {
 		slices.SortStableFunc(problems, func(a, b Problem) int { return a.Line - b.Line })
-		return nil, &FileError{File: name, Problems: problems}
+		return nil, &FileError{File: name, Problems: slices.Compact(problems)}
 	}
 	return f, nil
 }
@@ -545,31 +548,35 @@ func editDistance(a, b string) int {
 // build turns the schema-valid document into a File, checking what the
 // schema cannot say: unique names, a threshold or expect: empty on each
 // check, and thresholds that read as numbers or timespans.
-func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
+func build(name string, doc any, pos positions) (*File, []Problem) {
 	var problems []Problem
 	add := func(line int, format string, args ...any) {
 		problems = append(problems, Problem{line, fmt.Sprintf(format, args...)})
 	}
-	f := &File{Name: name, Params: params(doc["params"])}
+	top, _ := doc.(map[string]any)
+	f := &File{Name: name, Params: params(top["params"])}
 	seen := map[string]int{}
-	for i, item := range doc["checks"].([]any) {
-		m := item.(map[string]any)
+	checks, _ := top["checks"].([]any)
+	for i, item := range checks {
+		// What is not a map, or not a string where one is needed, the
+		// schema has already reported.
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
 		path := []string{"checks", strconv.Itoa(i)}
 		at := where(path)
-		c := &Check{
-			Name:     m["name"].(string),
-			Severity: SeverityError,
-			Query:    m["query"].(string),
-			Params:   params(m["params"]),
-			Line:     pos.line(path),
-		}
+		c := &Check{Severity: SeverityError, Params: params(m["params"]), Line: pos.line(path)}
+		c.Name, _ = m["name"].(string)
+		query, hasQuery := m["query"].(string)
+		c.Query = query
 		keyLine := func(key string) int { return pos.keyLine(path, key) }
-		if first, dup := seen[c.Name]; dup {
+		if first, dup := seen[c.Name]; dup && c.Name != "" {
 			add(keyLine("name"), "%s: the name %q is already used by the check on line %d; expected a unique name", at, c.Name, first)
-		} else {
+		} else if c.Name != "" {
 			seen[c.Name] = keyLine("name")
 		}
-		if strings.TrimSpace(c.Query) == "" {
+		if hasQuery && query != "" && strings.TrimSpace(query) == "" {
 			add(keyLine("query"), "%s.query: blank; expected %s", at, expected["query"])
 		}
 		if s, ok := m["description"].(string); ok {
@@ -582,6 +589,7 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 			c.Value = s
 		}
 		c.ExpectEmpty = m["expect"] == "empty"
+		_, hasExpect := m["expect"]
 		var limits []string
 		for _, k := range limitKeys {
 			if _, ok := m[k]; ok {
@@ -593,13 +601,21 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 			add(keyLine(limits[0]), "%s: expect: empty passes when there are no rows, so %s does not apply; expected either expect: empty or thresholds", at, strings.Join(limits, ", "))
 		case c.ExpectEmpty && c.Value != "":
 			add(keyLine("value"), "%s: expect: empty counts rows, so value does not apply; expected either expect: empty or value with thresholds", at)
-		case !c.ExpectEmpty && len(limits) == 0:
-			add(c.Line, "%s (%s): no threshold; expected expect: empty, or at least one of max, min, equals, warn_max, warn_min", at, c.Name)
+		case !hasExpect && len(limits) == 0 && !hasUnknownKey(m):
+			// (With an unknown key, likely a misspelt threshold, the
+			// schema's message says enough.)
+			named := at
+			if c.Name != "" {
+				named += " (" + c.Name + ")"
+			}
+			add(c.Line, "%s: no threshold; expected expect: empty, or at least one of max, min, equals, warn_max, warn_min", named)
 		}
 		limit := func(key string) *Limit {
-			v, ok := m[key]
-			if !ok {
-				return nil
+			v := m[key]
+			switch v.(type) {
+			case json.Number, string:
+			default:
+				return nil // missing, or a type the schema reported
 			}
 			l, err := parseLimit(v)
 			if err != nil {
@@ -612,7 +628,7 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 			return l
 		}
 		c.Max, c.Min, c.WarnMax, c.WarnMin = limit("max"), limit("min"), limit("warn_max"), limit("warn_min")
-		if v, ok := m["equals"]; ok {
+		if v, ok := m["equals"]; ok && v != nil {
 			c.Equals = parseExpected(v)
 			if c.Equals.Number != nil {
 				c.Equals.Text = pos.scalarText(append(slices.Clone(path), "equals"), c.Equals.Text)
@@ -640,6 +656,15 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 		f.Checks = append(f.Checks, c)
 	}
 	return f, problems
+}
+
+func hasUnknownKey(m map[string]any) bool {
+	for k := range m {
+		if !slices.Contains(checkKeys, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Limit) value() float64 {

@@ -114,6 +114,13 @@ func TestLoadProblems(t *testing.T) {
 		{"warn beyond max", "checks:\n  - name: a\n    query: q\n    max: 1\n    warn_max: 2\n", []string{"5: checks[0]: warn_max (2) is beyond max (1)"}},
 		{"warn beyond min", "checks:\n  - name: a\n    query: q\n    min: 5\n    warn_min: 4\n", []string{"5: checks[0]: warn_min (4) is beyond min (5)"}},
 		{"warn and max of two kinds", "checks:\n  - name: a\n    query: q\n    max: 1\n    warn_max: 2h\n", []string{"5: checks[0]: warn_max (2h) and max (1) are not both numbers or both timespans"}},
+		{"schema and Go problems together", "checks:\n  - name: a\n    query: q\n    max: true\n  - name: a\n    query: q\n    min: 4 days\n    severity: high\n", []string{
+			"4: checks[0].max: got boolean",
+			`5: checks[1]: the name "a" is already used by the check on line 2`,
+			`7: checks[1].min: "4 days" is not a timespan`,
+			`8: checks[1].severity: got "high"; expected error or warning`,
+		}},
+		{"misspelt threshold only reported once", "checks:\n  - name: a\n    query: q\n    mx: 1\n", []string{`4: checks[0]: unknown key "mx"`}},
 		{"yaml syntax", "checks:\n  - name: a\n    query: \"unterminated\n", []string{"3: invalid YAML: "}},
 		{"duplicate key", "checks:\n  - name: a\n    query: q\n    max: 1\n    max: 2\n", []string{`5: invalid YAML: mapping key "max" already defined`}},
 		{"two documents", "checks:\n  - {name: a, query: q, max: 1}\n---\nchecks: []\n", []string{"3: a second YAML document; expected one document"}},
