@@ -22,7 +22,7 @@ func TestLoadExample(t *testing.T) {
 		t.Fatalf("%d checks, params %v", len(f.Checks), f.Params)
 	}
 	c := f.Checks[1]
-	if c.Name != "median-time-to-triage" || c.Value != "50th_Percentile" || c.Max.Number != 1 || c.WarnMax.Number != 0.5 || c.Line != 34 {
+	if c.Name != "median-time-to-triage" || c.Value != "50th_Percentile" || c.Max.Number != 1 || c.WarnMax.Number != 0.5 || c.Line != 35 {
 		t.Errorf("second check: %+v", c)
 	}
 	if !strings.Contains(c.Query, "percentile(TimeToTriage, 50)") {
