@@ -28,11 +28,12 @@ import (
 	"github.com/socq/socq/parser"
 )
 
-// Schema is the JSON Schema of a checks file (draft 2020-12). Editors that
-// understand JSON Schema for YAML can use it for completion.
-//
 //go:embed schema.json
-var Schema []byte
+var schemaJSON []byte
+
+// Schema returns the JSON Schema of a checks file (draft 2020-12), which
+// editors that understand JSON Schema for YAML can use for completion.
+func Schema() []byte { return bytes.Clone(schemaJSON) }
 
 // File is a loaded, valid checks file.
 type File struct {
@@ -135,7 +136,7 @@ var (
 // compileSchema compiles the embedded schema. It is cheap enough to do per
 // Load, and keeps the package free of mutable globals.
 func compileSchema() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(Schema))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
 	if err != nil {
 		return nil, fmt.Errorf("checks schema: %w", err)
 	}

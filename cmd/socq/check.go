@@ -21,6 +21,7 @@ type checkOptions struct {
 	junit   string   // write JUnit XML here
 	format  string   // text, json, github, markdown
 	params  []string // workbook parameters, NAME=VALUE
+	schema  bool     // print the checks file's JSON Schema instead
 	github  bool     // running in GitHub Actions (GITHUB_ACTIONS=true)
 	summary string   // $GITHUB_STEP_SUMMARY: append a Markdown summary here
 }
@@ -43,14 +44,22 @@ writes ::error:: and ::warning:: annotations pointing at the checks file and
 appends a Markdown summary to $GITHUB_STEP_SUMMARY.`,
 		Example: `  socq check examples/checks/soc-metrics.yaml
   socq check --db history.duckdb checks.yaml --junit checks.xml --param TimeRange=7d
-  socq check checks.yaml --format json`,
+  socq check checks.yaml --format json
+  socq check --schema > socq-checks.schema.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.schema && len(args) == 0 {
+				return nil
+			}
 			if len(args) != 1 {
 				return failed(exitUsage, "give one checks file (YAML), e.g. socq check examples/checks/soc-metrics.yaml")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.schema {
+				_, err := ios.out.Write(check.Schema())
+				return err
+			}
 			opts.file = args[0]
 			opts.github = os.Getenv("GITHUB_ACTIONS") == "true"
 			opts.summary = os.Getenv("GITHUB_STEP_SUMMARY")
@@ -60,6 +69,7 @@ appends a Markdown summary to $GITHUB_STEP_SUMMARY.`,
 	dbFlag(cmd, &opts.db)
 	cmd.Flags().StringVar(&opts.junit, "junit", "", "also write the results as JUnit XML to FILE")
 	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: "+strings.Join(check.Formats, ", "))
+	cmd.Flags().BoolVar(&opts.schema, "schema", false, "print the JSON Schema of checks files (for editors) and exit")
 	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} for every check (repeatable); overrides the file's params, a check's own params override it")
 	return cmd
 }
