@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -206,7 +207,7 @@ func Load(name string, data []byte) (*File, error) {
 }
 
 // jsonable turns YAML's decoded values into ones encoding/json accepts:
-// maps with non-string keys get string keys.
+// maps with non-string keys get string keys, datetimes and infinities text.
 func jsonable(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
@@ -227,6 +228,17 @@ func jsonable(v any) any {
 		return v
 	case time.Time:
 		return v.Format(time.RFC3339Nano)
+	case float64:
+		// JSON has no infinity or NaN: keep them as YAML wrote them, so
+		// they are reported as strings that are not thresholds.
+		switch {
+		case math.IsInf(v, 1):
+			return ".inf"
+		case math.IsInf(v, -1):
+			return "-.inf"
+		case math.IsNaN(v):
+			return ".nan"
+		}
 	}
 	return v
 }

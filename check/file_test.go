@@ -121,6 +121,7 @@ func TestLoadProblems(t *testing.T) {
 			`8: checks[1].severity: got "high"; expected error or warning`,
 		}},
 		{"misspelt threshold only reported once", "checks:\n  - name: a\n    query: q\n    mx: 1\n", []string{`4: checks[0]: unknown key "mx"`}},
+		{"infinite threshold", "checks:\n  - name: a\n    query: q\n    max: .inf\n", []string{`4: checks[0].max: ".inf" is not a timespan`}},
 		{"yaml syntax", "checks:\n  - name: a\n    query: \"unterminated\n", []string{"3: invalid YAML: "}},
 		{"duplicate key", "checks:\n  - name: a\n    query: q\n    max: 1\n    max: 2\n", []string{`5: invalid YAML: mapping key "max" already defined`}},
 		{"two documents", "checks:\n  - {name: a, query: q, max: 1}\n---\nchecks: []\n", []string{"3: a second YAML document; expected one document"}},
