@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +25,9 @@ type checkOptions struct {
 	schema  bool     // print the checks file's JSON Schema instead
 	github  bool     // running in GitHub Actions (GITHUB_ACTIONS=true)
 	summary string   // $GITHUB_STEP_SUMMARY: append a Markdown summary here
+	// workspace is $GITHUB_WORKSPACE, the checkout that annotation paths
+	// are relative to.
+	workspace string
 }
 
 func newCheckCmd(ios *ioStreams) *cobra.Command {
@@ -63,6 +67,7 @@ appends a Markdown summary to $GITHUB_STEP_SUMMARY.`,
 			opts.file = args[0]
 			opts.github = os.Getenv("GITHUB_ACTIONS") == "true"
 			opts.summary = os.Getenv("GITHUB_STEP_SUMMARY")
+			opts.workspace = os.Getenv("GITHUB_WORKSPACE")
 			return runCheck(cmd.Context(), opts, ios)
 		},
 	}
@@ -89,7 +94,7 @@ func runCheck(ctx context.Context, opts *checkOptions, ios *ioStreams) error {
 	if err != nil {
 		return failed(exitUsage, "read checks file: %v", err)
 	}
-	f, err := check.Load(opts.file, data)
+	f, err := check.Load(reportPath(opts), data)
 	if err != nil {
 		var ferr *check.FileError
 		if errors.As(err, &ferr) {
@@ -166,6 +171,24 @@ func reportChecks(rep *check.Report, opts *checkOptions, ios *ioStreams, started
 		}
 	}
 	return nil
+}
+
+// reportPath is how reports name the checks file: as given, except that in
+// GitHub Actions it is relative to the checkout, so that annotations land on
+// the file whatever the step's working directory.
+func reportPath(opts *checkOptions) string {
+	if !opts.github && opts.format != "github" || opts.workspace == "" {
+		return opts.file
+	}
+	abs, err := filepath.Abs(opts.file)
+	if err != nil {
+		return opts.file
+	}
+	rel, err := filepath.Rel(opts.workspace, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return opts.file
+	}
+	return filepath.ToSlash(rel)
 }
 
 func appendFile(path string, data []byte) error {
