@@ -78,6 +78,15 @@ func lowerLet(g *gLet) (*Let, error) {
 		f.Body = body
 		return &Let{At: At{sp}, Name: name, Func: f}, nil
 	}
+	if g.Source != nil && g.Source.Call != nil && len(g.Ops) == 0 {
+		// let startTime = ago(14d); reads as a call that could also be a
+		// table; with no operators after it, it is a scalar.
+		expr, err := lowerCall(span(g.Source.Pos, g.Source.EndPos), g.Source.Call)
+		if err != nil {
+			return nil, err
+		}
+		return &Let{At: At{sp}, Name: name, Expr: expr}, nil
+	}
 	if g.Source != nil {
 		src, err := lowerSpecialSource(g.Source)
 		if err != nil {
