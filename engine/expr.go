@@ -56,6 +56,11 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	case *parser.Between:
 		return c.between(e, sc)
 	case *parser.Call:
+		for _, n := range e.ArgNames {
+			if n != nil {
+				return texpr{}, parser.Errorf(n.Span(), "%s() takes no named arguments; only arg_max() and arg_min() name the columns they return", e.Func.Name)
+			}
+		}
 		if e.Func.Name == "column_ifexists" {
 			return c.columnIfExists(e, sc)
 		}

@@ -112,6 +112,8 @@ func init() {
 		"split":          {minArgs: 2, maxArgs: 3, compile: splitFunc},
 		"replace_string": {minArgs: 3, maxArgs: 3, compile: replaceString},
 		"extract":        {minArgs: 3, maxArgs: 3, compile: extractFunc},
+		"extract_all":    {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
+		"extractall":     {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
 		"indexof":        {minArgs: 2, maxArgs: 5, compile: indexOfFunc},
 		"countof":        {minArgs: 2, maxArgs: 3, compile: countOfFunc},
 

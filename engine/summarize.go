@@ -399,7 +399,8 @@ func (c *compiler) aggregateColumn(ne *parser.NamedExpr, in *scope, names nameSe
 }
 
 // argExtreme compiles arg_max(T, cols...) or arg_min: the row with the
-// greatest (least) T, ignoring null T. "*" stands for every input column
+// greatest (least) T, ignoring null T; a column may be named
+// (arg_max(T, Rule = Title)). "*" stands for every input column
 // not already an output (so "arg_max(T, *) by K" gives K, T, then the
 // rest with their own names). One DuckDB arg_max over a struct keeps all
 // the columns from the same row.
@@ -422,6 +423,9 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 		x    texpr
 	}
 	fields := []field{{columnName(call.Args[0]), by}}
+	if call.ArgNames != nil && call.ArgNames[0] != nil {
+		fields[0].name = call.ArgNames[0].Name
+	}
 	for _, arg := range call.Args[1:] {
 		if _, star := arg.(*parser.Star); star {
 			for _, col := range in.cols {
@@ -435,7 +439,11 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 		if err != nil {
 			return nil, "", err
 		}
-		fields = append(fields, field{columnName(arg), x})
+		name := columnName(arg)
+		if i := slices.Index(call.Args, arg); call.ArgNames != nil && call.ArgNames[i] != nil {
+			name = call.ArgNames[i].Name
+		}
+		fields = append(fields, field{name, x})
 	}
 	var out []summarizeColumn
 	pack := make([]string, len(fields))
@@ -446,7 +454,11 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 		names.add(name)
 		out = append(out, summarizeColumn{Column: Column{name, f.x.t}, field: key})
 	}
-	return out, call.Func.Name + "(struct_pack(" + strings.Join(pack, ", ") + "), " + by.sql + ")", nil
+	// A group whose T is null in every row still gives a row, with the
+	// columns of any one of its rows (Kusto's arg_max docs: Banana, null,
+	// Yellow).
+	row := "struct_pack(" + strings.Join(pack, ", ") + ")"
+	return out, "coalesce(" + call.Func.Name + "(" + row + ", " + by.sql + "), any_value(" + row + "))", nil
 }
 
 func unparen(e parser.Expr) parser.Expr {

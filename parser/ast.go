@@ -416,6 +416,9 @@ type Call struct {
 	At
 	Func *Ident
 	Args []Expr
+	// ArgNames names the arguments written Name = Expr, as in
+	// arg_max(TimeGenerated, Rule = Title); nil, or nil entries, otherwise.
+	ArgNames []*Ident
 }
 
 // Member is dynamic property access: X.Name.

@@ -440,8 +440,9 @@ type gCall struct {
 type gCallArg struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Star   bool   `parser:"  @\"*\""`
-	Expr   *gExpr `parser:"| @@"`
+	Star   bool    `parser:"  @\"*\""`
+	Name   *gIdent `parser:"| ( @@ \"=\" )?"`
+	Expr   *gExpr  `parser:"@@"`
 }
 
 // gDynamic is the JSON-like value inside dynamic(...).

@@ -770,6 +770,16 @@ func lowerCall(sp Span, g *gCall) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if a.Name != nil {
+			name, err := lowerIdent(a.Name)
+			if err != nil {
+				return nil, err
+			}
+			if c.ArgNames == nil {
+				c.ArgNames = make([]*Ident, len(g.Args))
+			}
+			c.ArgNames[len(c.Args)] = name
+		}
 		c.Args = append(c.Args, e)
 	}
 	return c, nil

@@ -410,7 +410,19 @@ func (b *Between) String() string {
 	return b.X.String() + " " + op + " (" + b.Low.String() + " .. " + b.High.String() + ")"
 }
 
-func (c *Call) String() string { return c.Func.String() + "(" + joinExprs(c.Args) + ")" }
+func (c *Call) String() string {
+	if c.ArgNames == nil {
+		return c.Func.String() + "(" + joinExprs(c.Args) + ")"
+	}
+	args := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = a.String()
+		if c.ArgNames[i] != nil {
+			args[i] = c.ArgNames[i].String() + " = " + args[i]
+		}
+	}
+	return c.Func.String() + "(" + strings.Join(args, ", ") + ")"
+}
 
 func (m *Member) String() string { return m.X.String() + "." + m.Name.String() }
 
