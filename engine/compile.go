@@ -213,6 +213,8 @@ func (c *compiler) source(src parser.Source) (*scope, error) {
 		return c.rangeSource(s)
 	case *parser.Union:
 		return c.union(s, nil)
+	case *parser.Call:
+		return c.callTabular(s)
 	}
 	return c.table(src.(*parser.Ident))
 }

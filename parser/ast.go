@@ -51,7 +51,8 @@ type Let struct {
 type Func struct {
 	At
 	Params []*TypedColumn
-	Body   Expr
+	Body   Expr      // a scalar function's body
+	Pipe   *Pipeline // a tabular function's body: let f = (n: long) { T | take n }
 }
 
 // Pipeline is a tabular source followed by operators joined with '|'.
@@ -108,6 +109,7 @@ func (*Print) source()     {}
 func (*Datatable) source() {}
 func (*Range) source()     {}
 func (*Union) source()     {}
+func (*Call) source()      {} // a call of a tabular user function
 
 // UnionOp is union used as an operator: the pipeline so far, then Tables.
 type UnionOp struct {

@@ -40,9 +40,20 @@ type gLet struct {
 // so they can be reported by name.
 type gLetFunc struct {
 	Pos    lexer.Position
-	Params []*gTypedColumn `parser:"'(' ( @@ ( ',' @@ )* )? ')' '{'"`
-	Body   *gExpr          `parser:"( @@ '}'"`
-	Raw    []string        `parser:"| @(~'}')* '}' )"`
+	Params []*gFuncParam `parser:"'(' ( @@ ( ',' @@ )* )? ')' '{'"`
+	Body   *gExpr        `parser:"( @@ '}'"`
+	Pipe   *gPipeline    `parser:"| @@ ';'? '}'"`
+	Raw    []string      `parser:"| @(~'}')* '}' )"`
+}
+
+// gFuncParam is a function parameter: a scalar x: string, or a tabular
+// T: (Col: type, …), which is kept raw to be reported by name.
+type gFuncParam struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Name    *gIdent  `parser:"@@ ':'"`
+	Type    *gIdent  `parser:"( @@"`
+	Tabular []string `parser:"| '(' @(~')')* ')' )"`
 }
 
 type gPipeline struct {

@@ -59,17 +59,29 @@ func lowerLet(g *gLet) (*Let, error) {
 		return nil, err
 	}
 	if g.Func != nil {
-		if g.Func.Body == nil {
-			return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "user-defined functions with tabular bodies (let %s = (...) { T | ... }) are not supported by socq yet", name.Name).
-				WithHint("scalar bodies are: let f = (x: string) { strlen(x) }")
+		if g.Func.Body == nil && g.Func.Pipe == nil {
+			return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "this body of the function '%s' is not supported by socq yet", name.Name).
+				WithHint("a body may be one scalar expression, { strlen(x) }, or one tabular pipeline, { T | take n }, without lets of its own")
 		}
 		f := &Func{At: At{sp}}
 		for _, gp := range g.Func.Params {
+			if gp.Type == nil {
+				return nil, Errorf(span(gp.Pos, gp.EndPos), "tabular parameters of user-defined functions are not supported by socq yet").
+					WithHint("name the table in the body, or use a tabular let")
+			}
 			ids, err := lowerIdents([]*gIdent{gp.Name, gp.Type})
 			if err != nil {
 				return nil, err
 			}
 			f.Params = append(f.Params, &TypedColumn{Name: ids[0], Type: ids[1]})
+		}
+		if g.Func.Pipe != nil {
+			pipe, err := lowerPipeline(g.Func.Pipe)
+			if err != nil {
+				return nil, err
+			}
+			f.Pipe = pipe
+			return &Let{At: At{sp}, Name: name, Func: f}, nil
 		}
 		body, err := lowerExpr(g.Func.Body)
 		if err != nil {
@@ -390,7 +402,14 @@ func lowerSpecialSource(g *gSpecialSource) (Source, error) {
 	case g.Union != nil:
 		return lowerUnion(sp, g.Union)
 	case g.Call != nil:
-		return nil, Errorf(sp, "calling a function as a table is not supported by socq yet")
+		call, err := lowerCall(sp, g.Call)
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := call.(*Call); ok {
+			return c, nil
+		}
+		return nil, Errorf(sp, "a literal is not a table")
 	}
 	return lowerPipeline(g.Paren)
 }

@@ -26,6 +26,9 @@ func (l *Let) String() string {
 		for i, p := range l.Func.Params {
 			params[i] = p.Name.String() + ": " + p.Type.String()
 		}
+		if l.Func.Pipe != nil {
+			return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + l.Func.Pipe.String() + " };"
+		}
 		return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + l.Func.Body.String() + " };"
 	}
 	if l.Pipe != nil {
