@@ -79,6 +79,7 @@ type gSpecialSource struct {
 	Range     *gRange       `parser:"| @@"`
 	Union     *gUnion       `parser:"| @@"`
 	Paren     *gPipeline    `parser:"| '(' @@ ')'"`
+	Cross     *gCross       `parser:"| @@"`
 	Call      *gCall        `parser:"| @@"`
 }
 
@@ -110,7 +111,23 @@ type gUnion struct {
 
 type gUnionArg struct {
 	Paren *gPipeline `parser:"  '(' @@ ')'"`
+	Cross *gCross    `parser:"| @@"`
 	Table *gIdent    `parser:"| @@"`
+}
+
+// gCross is a table in another workspace, app or cluster:
+// workspace('name').SecurityIncident. It is parsed to be rejected by name.
+type gCross struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Func   string        `parser:"@('workspace' | 'app' | 'cluster' | 'database' | 'resource' | 'adx')"`
+	Arg    string        `parser:"'(' @String ')'"`
+	Path   []*gCrossStep `parser:"( '.' @@ )+"`
+}
+
+type gCrossStep struct {
+	Func string  `parser:"  @Ident '(' String ')'"`
+	Name *gIdent `parser:"| @@"`
 }
 
 type gOperator struct {
@@ -421,10 +438,12 @@ type gPostfix struct {
 	Access  []*gAccess `parser:"@@*"`
 }
 
+// gAccess is .Name, [index] or .[index] (as written in published Sentinel
+// queries: tostring(p.[3])), the last read as [index].
 type gAccess struct {
 	EndPos lexer.Position
 	Member *gIdent `parser:"  \".\" @@"`
-	Index  *gExpr  `parser:"| \"[\" @@ \"]\""`
+	Index  *gExpr  `parser:"| \".\"? \"[\" @@ \"]\""`
 }
 
 type gPrimary struct {

@@ -401,6 +401,8 @@ func lowerSpecialSource(g *gSpecialSource) (Source, error) {
 		return r, nil
 	case g.Union != nil:
 		return lowerUnion(sp, g.Union)
+	case g.Cross != nil:
+		return nil, crossResourceError(g.Cross)
 	case g.Call != nil:
 		call, err := lowerCall(sp, g.Call)
 		if err != nil {
@@ -424,6 +426,9 @@ func lowerUnion(sp Span, g *gUnion) (*Union, error) {
 		u.WithSource = id
 	}
 	for _, a := range g.Tables {
+		if a.Cross != nil {
+			return nil, crossResourceError(a.Cross)
+		}
 		if a.Paren != nil {
 			p, err := lowerPipeline(a.Paren)
 			if err != nil {
@@ -802,4 +807,19 @@ func lowerCall(sp Span, g *gCall) (Expr, error) {
 		c.Args = append(c.Args, e)
 	}
 	return c, nil
+}
+
+// crossResourceError rejects workspace('x').T and its kin: socq holds the
+// history of one workspace, queried by table name alone.
+func crossResourceError(g *gCross) *Error {
+	return Errorf(span(g.Pos, g.EndPos), "%s() reaches into another %s; socq holds one history, so cross-resource queries are not supported", g.Func, crossNoun(g.Func)).
+		WithHint("name the table alone, as in: union SecurityIncident")
+}
+
+func crossNoun(fn string) string {
+	switch fn {
+	case "workspace", "app", "cluster", "database":
+		return fn
+	}
+	return "resource"
 }
