@@ -168,7 +168,11 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		cols = append(cols, projection{Column{name, s.t}, value})
 	}
 	if len(cols) == 0 {
-		return nil, parser.Errorf(op.Span(), "bag_unpack of '%s' leaves no columns: its bags have no keys here", src.Name)
+		// Kusto's table then has its rows but no columns; later operators
+		// may add some (extend x = column_ifexists("x", …), as the Incident
+		// Tasks workbook does). DuckDB needs a column: a placeholder that no
+		// KQL name reaches.
+		return &scope{from: c.addCTE("SELECT NULL AS \"_socq_no_columns\"\nFROM " + in.from)}, nil
 	}
 	return c.emitProjection(cols, in, "")
 }
