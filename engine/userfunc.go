@@ -18,11 +18,11 @@ func (c *compiler) callUser(e *parser.Call, f *parser.Func, sc *scope) (texpr, e
 		return texpr{}, parser.Errorf(e.Span(), "'%s' is a tabular function: call it where a table goes", e.Func.Name).
 			WithHint("toscalar(%s(…)) is not supported yet; bind it first: let t = %s(…); … toscalar(t)", e.Func.Name, e.Func.Name)
 	}
-	restore, err := c.bindArgs(e, f, sc)
+	restore, err := c.enterCall(e, f, sc)
+	defer restore()
 	if err != nil {
 		return texpr{}, err
 	}
-	defer restore()
 	x, err := c.expr(f.Body, &scope{})
 	if err != nil {
 		return texpr{}, err
@@ -32,8 +32,8 @@ func (c *compiler) callUser(e *parser.Call, f *parser.Func, sc *scope) (texpr, e
 
 // callTabular inlines a call of a tabular user function, such as the
 // Incident Tasks workbook's Percent(toscalar(WOCount), toscalar(TCount)):
-// the arguments are scalars, bound to the parameters' names as in
-// callUser, and the body's pipeline is compiled in their place.
+// the arguments are bound to the parameters' names as in callUser (tables
+// to tabular parameters), and the body's pipeline is compiled in their place.
 func (c *compiler) callTabular(e *parser.Call) (*scope, error) {
 	f, ok := c.funcs[e.Func.Name]
 	if !ok {
@@ -48,39 +48,80 @@ func (c *compiler) callTabular(e *parser.Call) (*scope, error) {
 		return nil, parser.Errorf(e.Span(), "'%s' is a scalar function, not a table", e.Func.Name).
 			WithHint("use it in an expression: print %s", e)
 	}
-	restore, err := c.bindArgs(e, f, &scope{})
+	restore, err := c.enterCall(e, f, &scope{})
+	defer restore()
 	if err != nil {
 		return nil, err
 	}
-	defer restore()
 	return c.pipeline(f.Pipe)
 }
 
-// bindArgs compiles a call's arguments in sc, converted to the parameters'
-// types, and binds them to the parameters' names until restore is called.
-func (c *compiler) bindArgs(e *parser.Call, f *parser.Func, sc *scope) (restore func(), err error) {
+// enterCall binds a call's arguments to the function's parameters — a
+// scalar compiled in sc and converted to the parameter's type, a table (a
+// table or tabular let name, or a tabular function call) compiled as a
+// source — then runs the body's own lets. restore, always non-nil, undoes
+// it all.
+func (c *compiler) enterCall(e *parser.Call, f *parser.Func, sc *scope) (restore func(), err error) {
+	savedScalars, savedTables, savedFuncs := c.scalars, c.tables, c.funcs
+	restore = func() {
+		c.scalars, c.tables, c.funcs = savedScalars, savedTables, savedFuncs
+	}
 	if len(e.Args) != len(f.Params) {
-		return nil, arityError(e, len(f.Params), len(f.Params))
+		return restore, arityError(e, len(f.Params), len(f.Params))
 	}
 	if c.callDepth >= maxCallDepth {
-		return nil, parser.Errorf(e.Span(), "'%s' calls itself too deeply", e.Func.Name)
+		return restore, parser.Errorf(e.Span(), "'%s' calls itself too deeply", e.Func.Name)
 	}
-	bound := maps.Clone(c.scalars)
+	scalars, tables := maps.Clone(c.scalars), maps.Clone(c.tables)
 	for i, p := range f.Params {
+		if p.Tabular {
+			tab, err := c.tableArg(e.Args[i])
+			if err != nil {
+				return restore, err
+			}
+			tables[p.Name.Name] = tabularLet{compiled: tab}
+			delete(scalars, p.Name.Name)
+			continue
+		}
 		t, ok := TypeByName(p.Type.Name)
 		if !ok {
-			return nil, parser.Errorf(p.Type.Span(), "unknown type '%s'", p.Type.Name)
+			return restore, parser.Errorf(p.Type.Span(), "unknown type '%s'", p.Type.Name)
 		}
 		x, err := c.expr(e.Args[i], sc)
 		if err != nil {
-			return nil, err
+			return restore, err
 		}
-		bound[p.Name.Name] = convert(x, t)
+		scalars[p.Name.Name] = convert(x, t)
+		delete(tables, p.Name.Name)
 	}
-	saved := c.scalars
-	c.scalars = bound
+	c.scalars, c.tables, c.funcs = scalars, tables, maps.Clone(c.funcs)
 	c.callDepth++
-	return func() { c.scalars, c.callDepth = saved, c.callDepth-1 }, nil
+	restore = func() {
+		c.scalars, c.tables, c.funcs = savedScalars, savedTables, savedFuncs
+		c.callDepth--
+	}
+	for _, l := range f.Lets {
+		if err := c.let(l); err != nil {
+			return restore, err
+		}
+	}
+	return restore, nil
+}
+
+// tableArg compiles the argument of a tabular parameter: the name of a
+// table or tabular let, or a call of a tabular function.
+func (c *compiler) tableArg(arg parser.Expr) (*scope, error) {
+	switch a := unparen(arg).(type) {
+	case *parser.Ident:
+		if c.isTable(a.Name) {
+			return c.table(a)
+		}
+	case *parser.Call:
+		if f, ok := c.funcs[a.Func.Name]; ok && f.Pipe != nil {
+			return c.callTabular(a)
+		}
+	}
+	return nil, parser.Errorf(arg.Span(), "a tabular parameter takes a table, a tabular let or a tabular function's call")
 }
 
 // toScalar is toscalar(T): the first column of the first row of a table (a

@@ -50,9 +50,10 @@ type Let struct {
 // Func is a user-defined scalar function: (x: string, n: long) { body }.
 type Func struct {
 	At
-	Params []*TypedColumn
-	Body   Expr      // a scalar function's body
-	Pipe   *Pipeline // a tabular function's body: let f = (n: long) { T | take n }
+	Params []*TypedColumn // a tabular parameter has Tabular set and no Type
+	Lets   []*Let         // lets at the start of the body
+	Body   Expr           // a scalar function's body
+	Pipe   *Pipeline      // a tabular function's body: let f = (n: long) { T | take n }
 }
 
 // Pipeline is a tabular source followed by operators joined with '|'.
@@ -85,6 +86,7 @@ type Datatable struct {
 // TypedColumn is a column declaration Name: type.
 type TypedColumn struct {
 	Name, Type *Ident
+	Tabular    bool // a function's tabular parameter, T: (Col: type)
 }
 
 // Range is a one-column table of evenly spaced values.

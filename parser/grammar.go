@@ -41,13 +41,14 @@ type gLet struct {
 type gLetFunc struct {
 	Pos    lexer.Position
 	Params []*gFuncParam `parser:"'(' ( @@ ( ',' @@ )* )? ')' '{'"`
+	Lets   []*gLet       `parser:"@@*"`
 	Body   *gExpr        `parser:"( @@ '}'"`
 	Pipe   *gPipeline    `parser:"| @@ ';'? '}'"`
 	Raw    []string      `parser:"| @(~'}')* '}' )"`
 }
 
 // gFuncParam is a function parameter: a scalar x: string, or a tabular
-// T: (Col: type, …), which is kept raw to be reported by name.
+// T: (Col: type, …) or T: (*), whose schema socq does not check.
 type gFuncParam struct {
 	Pos     lexer.Position
 	EndPos  lexer.Position

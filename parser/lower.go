@@ -61,19 +61,30 @@ func lowerLet(g *gLet) (*Let, error) {
 	if g.Func != nil {
 		if g.Func.Body == nil && g.Func.Pipe == nil {
 			return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "this body of the function '%s' is not supported by socq yet", name.Name).
-				WithHint("a body may be one scalar expression, { strlen(x) }, or one tabular pipeline, { T | take n }, without lets of its own")
+				WithHint("a body may be lets followed by one scalar expression, { strlen(x) }, or by one tabular pipeline, { T | take n }")
 		}
 		f := &Func{At: At{sp}}
 		for _, gp := range g.Func.Params {
 			if gp.Type == nil {
-				return nil, Errorf(span(gp.Pos, gp.EndPos), "tabular parameters of user-defined functions are not supported by socq yet").
-					WithHint("name the table in the body, or use a tabular let")
+				id, err := lowerIdent(gp.Name)
+				if err != nil {
+					return nil, err
+				}
+				f.Params = append(f.Params, &TypedColumn{Name: id, Tabular: true})
+				continue
 			}
 			ids, err := lowerIdents([]*gIdent{gp.Name, gp.Type})
 			if err != nil {
 				return nil, err
 			}
 			f.Params = append(f.Params, &TypedColumn{Name: ids[0], Type: ids[1]})
+		}
+		for _, gl := range g.Func.Lets {
+			inner, err := lowerLet(gl)
+			if err != nil {
+				return nil, err
+			}
+			f.Lets = append(f.Lets, inner)
 		}
 		if g.Func.Pipe != nil {
 			pipe, err := lowerPipeline(g.Func.Pipe)

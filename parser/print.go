@@ -24,12 +24,22 @@ func (l *Let) String() string {
 	if l.Func != nil {
 		params := make([]string, len(l.Func.Params))
 		for i, p := range l.Func.Params {
+			if p.Tabular {
+				params[i] = p.Name.String() + ": (*)"
+				continue
+			}
 			params[i] = p.Name.String() + ": " + p.Type.String()
 		}
-		if l.Func.Pipe != nil {
-			return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + l.Func.Pipe.String() + " };"
+		var body strings.Builder
+		for _, inner := range l.Func.Lets {
+			body.WriteString(inner.String() + " ")
 		}
-		return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + l.Func.Body.String() + " };"
+		if l.Func.Pipe != nil {
+			body.WriteString(l.Func.Pipe.String())
+		} else {
+			body.WriteString(l.Func.Body.String())
+		}
+		return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + body.String() + " };"
 	}
 	if l.Pipe != nil {
 		return "let " + l.Name.String() + " = " + l.Pipe.String() + ";"
