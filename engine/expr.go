@@ -64,13 +64,13 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 		if e.Func.Name == "column_ifexists" {
 			return c.columnIfExists(e, sc)
 		}
-		if e.Func.Name == "toscalar" {
-			return c.toScalar(e)
-		}
+
 		if f, ok := c.funcs[e.Func.Name]; ok {
 			return c.callUser(e, f, sc)
 		}
 		return c.call(e, sc)
+	case *parser.ToScalar:
+		return c.toScalar(e)
 	case *parser.Member, *parser.Index:
 		return c.dynamicPath(e, sc)
 	case *parser.Star:

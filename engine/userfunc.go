@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"maps"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/socq/socq/parser"
 )
@@ -124,23 +128,75 @@ func (c *compiler) tableArg(arg parser.Expr) (*scope, error) {
 	return nil, parser.Errorf(arg.Span(), "a tabular parameter takes a table, a tabular let or a tabular function's call")
 }
 
-// toScalar is toscalar(T): the first column of the first row of a table (a
-// tabular let or a table), or null when it has no rows.
-func (c *compiler) toScalar(e *parser.Call) (texpr, error) {
-	if len(e.Args) != 1 {
-		return texpr{}, arityError(e, 1, 1)
-	}
-	id, ok := unparen(e.Args[0]).(*parser.Ident)
-	if !ok || !c.isTable(id.Name) {
-		return texpr{}, parser.Errorf(e.Args[0].Span(), "toscalar() takes a tabular let or a table here").
-			WithHint("bind the pipeline first: let t = (T | count); … toscalar(t)")
-	}
-	sub, err := c.table(id)
+// toScalar is toscalar(T): the first column of the first row of a tabular
+// expression, or null when it has no rows. As in Kusto, it is computed once,
+// before the query: with a database at hand (CompileOptions.Probe) its value
+// is read at compile time and becomes a literal; without one it is a scalar
+// subquery (which DuckDB does not allow inside every function).
+func (c *compiler) toScalar(e *parser.ToScalar) (texpr, error) {
+	saved := c.render
+	sub, err := c.pipeline(e.Pipe)
+	c.render = saved
 	if err != nil {
 		return texpr{}, err
 	}
 	if len(sub.cols) == 0 {
-		return texpr{}, parser.Errorf(e.Args[0].Span(), "toscalar() of a table without columns")
+		return texpr{}, parser.Errorf(e.Span(), "toscalar() of a table without columns")
 	}
-	return texpr{sql: "(SELECT " + QuoteIdent(sub.cols[0].sql) + " FROM " + sub.from + " LIMIT 1)", t: sub.cols[0].Type}, nil
+	col := sub.cols[0]
+	if c.opts.Probe == nil {
+		return texpr{sql: "(SELECT " + QuoteIdent(col.sql) + " FROM " + sub.from + " LIMIT 1)", t: col.Type}, nil
+	}
+	value := QuoteIdent(col.sql)
+	switch col.Type {
+	case DateTime:
+		value = "epoch_ns(" + value + ")"
+	case Dynamic:
+		value = "CAST(" + value + " AS VARCHAR)"
+	}
+	rows, err := c.opts.Probe("WITH " + strings.Join(c.ctes, ",\n") + "\nSELECT " + value + " FROM " + sub.from + " LIMIT 1")
+	if err != nil {
+		return texpr{}, parser.Errorf(e.Span(), "toscalar() could not be computed: %v", err)
+	}
+	var v any
+	if len(rows) > 0 && len(rows[0]) > 0 {
+		v = rows[0][0]
+	}
+	return texpr{sql: scalarLiteral(v, col.Type), t: col.Type}, nil
+}
+
+// scalarLiteral is the SQL for a value read back from DuckDB, as type t.
+func scalarLiteral(v any, t Type) string {
+	if v == nil {
+		return "CAST(NULL AS " + t.SQLType() + ")"
+	}
+	switch x := v.(type) {
+	case bool:
+		if x {
+			return "TRUE"
+		}
+		return "FALSE"
+	case string:
+		if t == Dynamic {
+			return "CAST(" + QuoteString(x) + " AS JSON)"
+		}
+		return QuoteString(x)
+	case float64:
+		switch {
+		case math.IsNaN(x):
+			return "CAST('NaN' AS DOUBLE)"
+		case math.IsInf(x, 1):
+			return "CAST('Infinity' AS DOUBLE)"
+		case math.IsInf(x, -1):
+			return "CAST('-Infinity' AS DOUBLE)"
+		}
+		return "CAST(" + strconv.FormatFloat(x, 'g', -1, 64) + " AS DOUBLE)"
+	case float32:
+		return scalarLiteral(float64(x), t)
+	}
+	n := fmt.Sprint(v) // the integer types
+	if t == DateTime {
+		return "make_timestamp_ns(" + n + ")"
+	}
+	return "CAST(" + n + " AS " + t.SQLType() + ")"
 }

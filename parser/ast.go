@@ -416,6 +416,13 @@ type Between struct {
 }
 
 // Call is a function call: name(args...).
+// ToScalar is toscalar(T): the first column of the first row of a tabular
+// expression (null when it has no rows).
+type ToScalar struct {
+	At
+	Pipe *Pipeline
+}
+
 type Call struct {
 	At
 	Func *Ident
@@ -450,14 +457,15 @@ type Star struct {
 	At
 }
 
-func (*Star) expr()    {}
-func (*Ident) expr()   {}
-func (*Literal) expr() {}
-func (*Binary) expr()  {}
-func (*Unary) expr()   {}
-func (*In) expr()      {}
-func (*Between) expr() {}
-func (*Call) expr()    {}
-func (*Member) expr()  {}
-func (*Index) expr()   {}
-func (*Paren) expr()   {}
+func (*Star) expr()     {}
+func (*Ident) expr()    {}
+func (*Literal) expr()  {}
+func (*Binary) expr()   {}
+func (*Unary) expr()    {}
+func (*In) expr()       {}
+func (*Between) expr()  {}
+func (*Call) expr()     {}
+func (*ToScalar) expr() {}
+func (*Member) expr()   {}
+func (*Index) expr()    {}
+func (*Paren) expr()    {}

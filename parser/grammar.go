@@ -452,15 +452,16 @@ type gPrimary struct {
 	EndPos lexer.Position
 	// Most frequent first: every alternative tried costs participle a
 	// branch. dynamic(…) and true/false must come before calls and names.
-	Dynamic  *gDynamic `parser:"  \"dynamic\" \"(\" @@ \")\""`
-	Bool     string    `parser:"| @(\"true\" | \"false\")"`
-	Call     *gCall    `parser:"| @@"`
-	Ident    *gIdent   `parser:"| @@"`
-	String   []string  `parser:"| @(String | MultiString)+"`
-	Number   string    `parser:"| @Number"`
-	Timespan string    `parser:"| @Timespan"`
-	TypedLit string    `parser:"| @TypedLit"`
-	Paren    *gExpr    `parser:"| \"(\" @@ \")\""`
+	Dynamic  *gDynamic  `parser:"  \"dynamic\" \"(\" @@ \")\""`
+	Bool     string     `parser:"| @(\"true\" | \"false\")"`
+	ToScalar *gPipeline `parser:"| \"toscalar\" \"(\" @@ \")\""`
+	Call     *gCall     `parser:"| @@"`
+	Ident    *gIdent    `parser:"| @@"`
+	String   []string   `parser:"| @(String | MultiString)+"`
+	Number   string     `parser:"| @Number"`
+	Timespan string     `parser:"| @Timespan"`
+	TypedLit string     `parser:"| @TypedLit"`
+	Paren    *gExpr     `parser:"| \"(\" @@ \")\""`
 }
 
 type gCall struct {

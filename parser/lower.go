@@ -771,6 +771,12 @@ func lowerPrimary(g *gPrimary) (Expr, error) {
 		return parseNumber(sp, g.Number)
 	case g.Bool != "":
 		return &Literal{At: At{sp}, Kind: BoolLit, Bool: g.Bool == "true"}, nil
+	case g.ToScalar != nil:
+		pipe, err := lowerPipeline(g.ToScalar)
+		if err != nil {
+			return nil, err
+		}
+		return &ToScalar{At: At{sp}, Pipe: pipe}, nil
 	case g.Call != nil:
 		return lowerCall(sp, g.Call)
 	case g.Ident != nil:

@@ -423,6 +423,8 @@ func (b *Between) String() string {
 	return b.X.String() + " " + op + " (" + b.Low.String() + " .. " + b.High.String() + ")"
 }
 
+func (t *ToScalar) String() string { return "toscalar(" + t.Pipe.String() + ")" }
+
 func (c *Call) String() string {
 	if c.ArgNames == nil {
 		return c.Func.String() + "(" + joinExprs(c.Args) + ")"
