@@ -64,6 +64,9 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 		if e.Func.Name == "column_ifexists" {
 			return c.columnIfExists(e, sc)
 		}
+		if e.Func.Name == "pack_all" {
+			return c.packAll(e, sc)
+		}
 
 		if f, ok := c.funcs[e.Func.Name]; ok {
 			return c.callUser(e, f, sc)

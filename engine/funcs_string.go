@@ -281,3 +281,44 @@ func captureGroups(call *parser.Call, arg texpr, re *regexp.Regexp) ([]int, erro
 	}
 	return groups, nil
 }
+
+// replaceRegex is replace_regex(source, regex, rewrite): every match
+// replaced; \1 … \9 in rewrite stand for capture groups, as in Kusto.
+func replaceRegex(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	re, err := regexArg(call, args, 1)
+	if err != nil {
+		return texpr{}, err
+	}
+	s, err := stringArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	rewrite, err := stringArg(call, args, 2)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: "regexp_replace(" + s.sql + ", " + QuoteString(re.String()) + ", " + rewrite.sql + ", 'g')", t: String}, nil
+}
+
+// replaceDeprecated is replace(regex, rewrite, source), the older name of
+// replace_regex with the source last.
+func replaceDeprecated(c *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	reordered := &parser.Call{At: call.At, Func: call.Func, Args: []parser.Expr{call.Args[2], call.Args[0], call.Args[1]}}
+	return replaceRegex(c, reordered, []texpr{args[2], args[0], args[1]})
+}
+
+// strcatDelim is strcat_delim(delimiter, a, b, …): the arguments as
+// strings, joined by the delimiter.
+func strcatDelim(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	delim := convert(args[0], String).sql
+	parts := make([]string, len(args)-1)
+	for i, a := range args[1:] {
+		parts[i] = convert(a, String).sql
+	}
+	return texpr{sql: "(" + strings.Join(parts, " || "+delim+" || ") + ")", t: String}, nil
+}
+
+// reverseString is reverse(s): the characters of s (as a string) reversed.
+func reverseString(_ *compiler, _ *parser.Call, args []texpr) (texpr, error) {
+	return texpr{sql: "reverse(" + convert(args[0], String).sql + ")", t: String}, nil
+}
