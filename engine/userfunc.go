@@ -46,7 +46,7 @@ func (c *compiler) callTabular(e *parser.Call) (*scope, error) {
 				WithHint("use it in an expression: print %s", e)
 		}
 		return nil, parser.Errorf(e.Func.Span(), "unknown tabular function '%s'", e.Func.Name).
-			WithHint("define it first: let %s = (x: long) { T | take x };", e.Func.Name)
+			WithHint("a query reads only its let functions and socq's tables (%s); define %s with let first", strings.Join(c.cat.TableNames(), ", "), e.Func.Name)
 	}
 	if f.Pipe == nil {
 		return nil, parser.Errorf(e.Span(), "'%s' is a scalar function, not a table", e.Func.Name).
