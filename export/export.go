@@ -65,7 +65,7 @@ func Table(ctx context.Context, dbPath, table, out string, opts Options) (Result
 		return Result{}, err
 	}
 	return atomically(out, opts.ByMonth, func(tmp, dest string) (int64, error) {
-		db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true, WriteDir: tmp})
+		db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true, WriteDir: tmp, Command: "export"})
 		if err != nil {
 			return 0, err
 		}

@@ -20,6 +20,7 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitNotFound    = 3
+	exitCouldNotRun = 4 // socq check: a check could not run
 	exitInterrupted = 130
 )
 
@@ -107,6 +108,7 @@ Try it without any setup:  socq demo`,
 		newTaskCmd(ios),
 		newHistoryCmd(ios),
 		newRuleCmd(ios),
+		newCheckCmd(ios),
 	)
 	return root
 }
