@@ -100,3 +100,24 @@ func TestParseSpanAndTime(t *testing.T) {
 		}
 	}
 }
+
+func TestProgressBar(t *testing.T) {
+	var b bytes.Buffer
+	bar := &progressBar{w: &b}
+	from := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	bar.update(pull.Progress{From: from, To: from.Add(40 * time.Hour), Done: from.Add(10 * time.Hour), Rows: 123})
+	bar.update(pull.Progress{From: from, To: from.Add(40 * time.Hour), Done: from.Add(40 * time.Hour), Rows: 456})
+	bar.done()
+	want := "\r[#######.......................]  25%  up to 2026-09-01 10:00  123 rows" +
+		"\r[##############################] 100%  up to 2026-09-02 16:00  456 rows\n"
+	if b.String() != want {
+		t.Errorf("got %q\nwant %q", b.String(), want)
+	}
+	// Not a terminal: nothing is drawn.
+	quiet := newProgressBar(&ioStreams{err: &b})
+	quiet.update(pull.Progress{From: from, To: from.Add(time.Hour), Done: from.Add(time.Hour)})
+	quiet.done()
+	if b.String() != want {
+		t.Errorf("a progress bar on a buffer: %q", b.String())
+	}
+}
