@@ -15,7 +15,7 @@ import (
 type taskAction func(rec *incident.Recorder, ctx context.Context, by string, number int64, ref string) (*incident.Incident, *incident.Task, error)
 
 func newTaskCmd(ios *ioStreams) *cobra.Command {
-	ropts := &recordOptions{}
+	ropts := &recordOptions{command: "task", ios: ios}
 	cmd := &cobra.Command{
 		Use:   "task",
 		Short: "Record an incident's tasks: add, complete, reopen, edit, delete, list",
