@@ -21,8 +21,8 @@ func newTaskCmd(ios *ioStreams) *cobra.Command {
 		Short: "Record an incident's tasks: add, complete, reopen, edit, delete, list",
 		Long: `Record tasks on an incident. Each change appends a SecurityIncident snapshot
 row whose Tasks array holds every task's status, creator and last modifier, as
-Sentinel records it. TASK is the taskId, a unique prefix of it, or the task's
-1-based position in 'socq task list'.`,
+Sentinel records it. TASK is the taskId, a unique prefix of it (4 characters
+or more), or the task's 1-based position in 'socq task list'.`,
 	}
 	recordFlags(cmd, ropts)
 	var title, description string
