@@ -304,8 +304,22 @@ func TestTaskReference(t *testing.T) {
 			t.Errorf("ref %q: %v, want not found", ref, err)
 		}
 	}
-	_, task, err = rec.CompleteTask(ctx, mei, inc.Number, ids[0][:4])
-	if err != nil || task.ID != ids[0] {
+	// An id whose first 4 characters no other id shares (ids are random).
+	unique := ids[0]
+	for _, id := range ids {
+		n := 0
+		for _, other := range ids {
+			if strings.EqualFold(other[:4], id[:4]) {
+				n++
+			}
+		}
+		if n == 1 {
+			unique = id
+			break
+		}
+	}
+	_, task, err = rec.CompleteTask(ctx, mei, inc.Number, unique[:4])
+	if err != nil || task.ID != unique {
 		t.Errorf("4-character prefix: %+v %v", task, err)
 	}
 	if _, _, err := rec.CompleteTask(ctx, mei, inc.Number, "zzz"); !errors.Is(err, incident.ErrNotFound) {
