@@ -299,7 +299,7 @@ func TestTaskReference(t *testing.T) {
 	}
 	// Positions beyond the last are not found, never read as a prefix of
 	// an id that happens to start with that digit; prefixes need 4 characters.
-	for _, ref := range []string{"4", "9", "12", ids[0][:1], ids[0][:3]} {
+	for _, ref := range []string{"4", "9", "12", ids[0][:3], ids[1][:3]} {
 		if _, _, err := rec.CompleteTask(ctx, mei, inc.Number, ref); !errors.Is(err, incident.ErrNotFound) {
 			t.Errorf("ref %q: %v, want not found", ref, err)
 		}
