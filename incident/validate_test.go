@@ -3,6 +3,7 @@ package incident_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -300,6 +301,9 @@ func TestTaskReference(t *testing.T) {
 	// Positions beyond the last are not found, never read as a prefix of
 	// an id that happens to start with that digit; prefixes need 4 characters.
 	for _, ref := range []string{"4", "9", "12", ids[0][:3], ids[1][:3]} {
+		if n, err := strconv.Atoi(ref); err == nil && n >= 1 && n <= 3 {
+			continue // a random id starting "002" is read as position 2, rightly
+		}
 		if _, _, err := rec.CompleteTask(ctx, mei, inc.Number, ref); !errors.Is(err, incident.ErrNotFound) {
 			t.Errorf("ref %q: %v, want not found", ref, err)
 		}
