@@ -49,9 +49,12 @@ const (
 
 // HistoryFilter selects events; the zero value selects every event.
 type HistoryFilter struct {
-	IncidentNumber int64     // 0: every incident
-	By             string    // the person or rule (ModifiedBy, or a task's lastModifiedBy name/UPN), case-insensitive
-	Since          time.Time // events at or after
+	IncidentNumber int64 // 0: every incident
+	// By is the person or rule: ModifiedBy, or a task's lastModifiedBy name
+	// or UPN, case-insensitive. A person known as an owner is found under
+	// their display name, UPN and email alike.
+	By    string
+	Since time.Time // events at or after
 }
 
 // History returns the events matching f in time order. An unknown incident
@@ -63,7 +66,22 @@ func (r *Recorder) History(ctx context.Context, f HistoryFilter) ([]Event, error
 		comments int
 	}
 	var snaps []snap
+	aliases := map[string]bool{strings.ToLower(f.By): true}
 	err := r.db.Tx(ctx, func(tx *engine.Tx) error {
+		if f.By != "" {
+			// "Mei Lin" also finds the changes recorded under her UPN.
+			p, err := knownPerson(ctx, tx, f.By)
+			if err != nil {
+				return err
+			}
+			if p != nil {
+				for _, s := range []*string{&p.Name, p.UserPrincipalName, p.Email} {
+					if s != nil && *s != "" {
+						aliases[strings.ToLower(*s)] = true
+					}
+				}
+			}
+		}
 		rows, err := tx.Query(ctx, `SELECT `+selectColumns+` FROM "SecurityIncident" WHERE (? = 0 OR "IncidentNumber" = ?)
 			ORDER BY "IncidentNumber", "TimeGenerated", "LastModifiedTime" NULLS FIRST`, f.IncidentNumber, f.IncidentNumber)
 		if err != nil {
@@ -136,7 +154,11 @@ func (r *Recorder) History(ctx context.Context, f HistoryFilter) ([]Event, error
 			ev(EventClassification, classificationText(cur))
 		}
 		if s.comments > snaps[i-1].comments {
-			ev(EventComment, fmt.Sprintf("%d comments", s.comments))
+			noun := "comments"
+			if s.comments == 1 {
+				noun = "comment"
+			}
+			ev(EventComment, fmt.Sprintf("%d %s in all", s.comments, noun))
 		}
 		if cur.deleted && !prev.deleted {
 			ev(EventDeleted, "hidden from list and show; history kept")
@@ -156,7 +178,7 @@ func (r *Recorder) History(ctx context.Context, f HistoryFilter) ([]Event, error
 				by = c.LastModifiedByName
 			}
 		}
-		if f.By != "" && !strings.EqualFold(f.By, by) && !strings.EqualFold(f.By, c.LastModifiedByName) && !strings.EqualFold(f.By, c.LastModifiedByUPN) {
+		if f.By != "" && !aliases[strings.ToLower(by)] && !aliases[strings.ToLower(c.LastModifiedByName)] && !aliases[strings.ToLower(c.LastModifiedByUPN)] {
 			continue
 		}
 		events = append(events, Event{Time: c.TimeGenerated, IncidentNumber: c.IncidentNumber, IncidentTitle: c.Title, By: by,
@@ -166,7 +188,7 @@ func (r *Recorder) History(ctx context.Context, f HistoryFilter) ([]Event, error
 		if !f.Since.IsZero() && e.Time.Before(f.Since) {
 			return true
 		}
-		return f.By != "" && !strings.HasPrefix(e.Change, "task ") && !strings.EqualFold(f.By, e.By)
+		return f.By != "" && !strings.HasPrefix(e.Change, "task ") && !aliases[strings.ToLower(e.By)]
 	})
 	slices.SortStableFunc(events, func(a, b Event) int {
 		if c := a.Time.Compare(b.Time); c != 0 {

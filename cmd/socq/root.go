@@ -104,11 +104,11 @@ Try it without any setup:  socq demo`,
 		newDemoCmd(ios),
 		newExportCmd(ios),
 		newPullCmd(ios),
+		newCheckCmd(ios),
 		newIncidentCmd(ios),
 		newTaskCmd(ios),
 		newHistoryCmd(ios),
 		newRuleCmd(ios),
-		newCheckCmd(ios),
 	)
 	return root
 }
