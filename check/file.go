@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,11 +29,12 @@ import (
 	"github.com/socq/socq/parser"
 )
 
-// Schema is the JSON Schema of a checks file (draft 2020-12). Editors that
-// understand JSON Schema for YAML can use it for completion.
-//
 //go:embed schema.json
-var Schema []byte
+var schemaJSON []byte
+
+// Schema returns the JSON Schema of a checks file (draft 2020-12), which
+// editors that understand JSON Schema for YAML can use for completion.
+func Schema() []byte { return bytes.Clone(schemaJSON) }
 
 // File is a loaded, valid checks file.
 type File struct {
@@ -135,7 +137,7 @@ var (
 // compileSchema compiles the embedded schema. It is cheap enough to do per
 // Load, and keeps the package free of mutable globals.
 func compileSchema() (*jsonschema.Schema, error) {
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(Schema))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(schemaJSON))
 	if err != nil {
 		return nil, fmt.Errorf("checks schema: %w", err)
 	}
@@ -186,23 +188,26 @@ func Load(name string, data []byte) (*File, error) {
 		return nil, err
 	}
 	pos := positions{root: root}
+	// The schema's problems and the ones only Go sees (names, thresholds)
+	// are reported together, so one run shows everything to fix.
+	var problems []Problem
 	if err := sch.Validate(doc); err != nil {
 		var verr *jsonschema.ValidationError
 		if !errors.As(err, &verr) {
 			return nil, fail(0, "%v", err)
 		}
-		return nil, &FileError{File: name, Problems: schemaProblems(verr, doc, pos)}
+		problems = schemaProblems(verr, doc, pos)
 	}
-	f, problems := build(name, doc.(map[string]any), pos)
-	if len(problems) > 0 {
+	f, more := build(name, doc, pos)
+	if problems = append(problems, more...); len(problems) > 0 {
 		slices.SortStableFunc(problems, func(a, b Problem) int { return a.Line - b.Line })
-		return nil, &FileError{File: name, Problems: problems}
+		return nil, &FileError{File: name, Problems: slices.Compact(problems)}
 	}
 	return f, nil
 }
 
 // jsonable turns YAML's decoded values into ones encoding/json accepts:
-// maps with non-string keys get string keys.
+// maps with non-string keys get string keys, datetimes and infinities text.
 func jsonable(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
@@ -223,6 +228,17 @@ func jsonable(v any) any {
 		return v
 	case time.Time:
 		return v.Format(time.RFC3339Nano)
+	case float64:
+		// JSON has no infinity or NaN: keep them as YAML wrote them, so
+		// they are reported as strings that are not thresholds.
+		switch {
+		case math.IsInf(v, 1):
+			return ".inf"
+		case math.IsInf(v, -1):
+			return "-.inf"
+		case math.IsNaN(v):
+			return ".nan"
+		}
 	}
 	return v
 }
@@ -289,6 +305,18 @@ func (p positions) line(path []string) int {
 		return tk.Position.Line
 	}
 	return 0
+}
+
+// scalarText is a number as written in the file (1.5e2, not 150), or
+// fallback when the value at path is not a plain scalar.
+func (p positions) scalarText(path []string, fallback string) string {
+	switch n := unwrap(p.node(path)).(type) {
+	case *ast.IntegerNode, *ast.FloatNode:
+		if tk := n.GetToken(); tk != nil && tk.Value != "" {
+			return tk.Value
+		}
+	}
+	return fallback
 }
 
 // keyLine is the line of key in the map at path, or of the map itself.
@@ -533,31 +561,35 @@ func editDistance(a, b string) int {
 // build turns the schema-valid document into a File, checking what the
 // schema cannot say: unique names, a threshold or expect: empty on each
 // check, and thresholds that read as numbers or timespans.
-func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
+func build(name string, doc any, pos positions) (*File, []Problem) {
 	var problems []Problem
 	add := func(line int, format string, args ...any) {
 		problems = append(problems, Problem{line, fmt.Sprintf(format, args...)})
 	}
-	f := &File{Name: name, Params: params(doc["params"])}
+	top, _ := doc.(map[string]any)
+	f := &File{Name: name, Params: params(top["params"])}
 	seen := map[string]int{}
-	for i, item := range doc["checks"].([]any) {
-		m := item.(map[string]any)
+	checks, _ := top["checks"].([]any)
+	for i, item := range checks {
+		// What is not a map, or not a string where one is needed, the
+		// schema has already reported.
+		m, ok := item.(map[string]any)
+		if !ok {
+			continue
+		}
 		path := []string{"checks", strconv.Itoa(i)}
 		at := where(path)
-		c := &Check{
-			Name:     m["name"].(string),
-			Severity: SeverityError,
-			Query:    m["query"].(string),
-			Params:   params(m["params"]),
-			Line:     pos.line(path),
-		}
+		c := &Check{Severity: SeverityError, Params: params(m["params"]), Line: pos.line(path)}
+		c.Name, _ = m["name"].(string)
+		query, hasQuery := m["query"].(string)
+		c.Query = query
 		keyLine := func(key string) int { return pos.keyLine(path, key) }
-		if first, dup := seen[c.Name]; dup {
+		if first, dup := seen[c.Name]; dup && c.Name != "" {
 			add(keyLine("name"), "%s: the name %q is already used by the check on line %d; expected a unique name", at, c.Name, first)
-		} else {
+		} else if c.Name != "" {
 			seen[c.Name] = keyLine("name")
 		}
-		if strings.TrimSpace(c.Query) == "" {
+		if hasQuery && query != "" && strings.TrimSpace(query) == "" {
 			add(keyLine("query"), "%s.query: blank; expected %s", at, expected["query"])
 		}
 		if s, ok := m["description"].(string); ok {
@@ -570,6 +602,7 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 			c.Value = s
 		}
 		c.ExpectEmpty = m["expect"] == "empty"
+		_, hasExpect := m["expect"]
 		var limits []string
 		for _, k := range limitKeys {
 			if _, ok := m[k]; ok {
@@ -581,24 +614,38 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 			add(keyLine(limits[0]), "%s: expect: empty passes when there are no rows, so %s does not apply; expected either expect: empty or thresholds", at, strings.Join(limits, ", "))
 		case c.ExpectEmpty && c.Value != "":
 			add(keyLine("value"), "%s: expect: empty counts rows, so value does not apply; expected either expect: empty or value with thresholds", at)
-		case !c.ExpectEmpty && len(limits) == 0:
-			add(c.Line, "%s (%s): no threshold; expected expect: empty, or at least one of max, min, equals, warn_max, warn_min", at, c.Name)
+		case !hasExpect && len(limits) == 0 && !hasUnknownKey(m):
+			// (With an unknown key, likely a misspelt threshold, the
+			// schema's message says enough.)
+			named := at
+			if c.Name != "" {
+				named += " (" + c.Name + ")"
+			}
+			add(c.Line, "%s: no threshold; expected expect: empty, or at least one of max, min, equals, warn_max, warn_min", named)
 		}
 		limit := func(key string) *Limit {
-			v, ok := m[key]
-			if !ok {
-				return nil
+			v := m[key]
+			switch v.(type) {
+			case json.Number, string:
+			default:
+				return nil // missing, or a type the schema reported
 			}
 			l, err := parseLimit(v)
 			if err != nil {
 				add(keyLine(key), "%s.%s: %v; expected %s", at, key, err, expected[key])
 				return nil
 			}
+			if !l.IsSpan {
+				l.Text = pos.scalarText(append(slices.Clone(path), key), l.Text)
+			}
 			return l
 		}
 		c.Max, c.Min, c.WarnMax, c.WarnMin = limit("max"), limit("min"), limit("warn_max"), limit("warn_min")
-		if v, ok := m["equals"]; ok {
+		if v, ok := m["equals"]; ok && v != nil {
 			c.Equals = parseExpected(v)
+			if c.Equals.Number != nil {
+				c.Equals.Text = pos.scalarText(append(slices.Clone(path), "equals"), c.Equals.Text)
+			}
 		}
 		for _, pair := range []struct {
 			warn, hard *Limit
@@ -622,6 +669,15 @@ func build(name string, doc map[string]any, pos positions) (*File, []Problem) {
 		f.Checks = append(f.Checks, c)
 	}
 	return f, problems
+}
+
+func hasUnknownKey(m map[string]any) bool {
+	for k := range m {
+		if !slices.Contains(checkKeys, k) {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Limit) value() float64 {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -111,9 +112,13 @@ func WriteJSON(w io.Writer, rep *Report) error {
 	}
 	for _, res := range rep.Results {
 		v := res.Value
-		switch v.(type) {
+		switch x := v.(type) {
 		case time.Duration, time.Time, json.RawMessage:
 			v = res.ValueText // as Kusto prints it
+		case float64:
+			if math.IsInf(x, 0) || math.IsNaN(x) {
+				v = res.ValueText // JSON has no infinity
+			}
 		}
 		out.Checks = append(out.Checks, jsonResult{
 			Name: res.Check.Name, Description: res.Check.Description, Severity: string(res.Check.Severity),

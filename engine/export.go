@@ -90,9 +90,11 @@ const identityShape = `{"objectId":"VARCHAR","email":"VARCHAR","name":"VARCHAR",
 // nestedShapes are the dynamic columns of SecurityIncident whose shape
 // Sentinel documents, as from_json structures: they export as typed nested
 // Parquet columns. The other dynamic columns (AdditionalData) vary and
-// export as JSON text. A value that does not fit its shape becomes null
-// where it does not fit (a field of the wrong type is null; unknown keys are
-// dropped).
+// export as JSON text. A value that does not fit its shape keeps what fits:
+// unknown keys are dropped, a missing key or a timestamp that does not parse
+// is null, a number or object where text is expected is kept as its JSON
+// text, and a value of the wrong kind (an object where a list belongs) is
+// null. socq export --query exports any column as JSON text instead.
 var nestedShapes = map[string]string{
 	"Owner": `{"objectId":"VARCHAR","email":"VARCHAR","assignedTo":"VARCHAR","userPrincipalName":"VARCHAR","ownerType":"VARCHAR"}`,
 	"Tasks": `[{"taskId":"VARCHAR","title":"VARCHAR","description":"VARCHAR","status":"VARCHAR",` +
@@ -129,10 +131,24 @@ func monthPartitionSQL(timeColumn string) string {
 }
 
 // ExportSQL is the query socq export writes for a table: SecurityIncident
-// with typed nested columns, in load order. With byMonth it adds the
-// MonthPartitions columns.
+// with typed nested columns, in load order, or the task audit table (tasks):
+// TaskChangesSQL's rows, one per task per snapshot it appears in with what
+// changed for it, and TaskChangeColumns' columns, datetimes as TIMESTAMPTZ.
+// With byMonth it adds the MonthPartitions columns, from the snapshot's
+// TimeGenerated.
 func ExportSQL(table string, byMonth bool) (string, error) {
 	switch table {
+	case ExportTasks:
+		cols := TaskChangeColumns()
+		sel := make([]string, len(cols))
+		for i, c := range cols {
+			sel[i] = exportColumnSQL(c) + " AS " + QuoteIdent(c.Name)
+		}
+		list := strings.Join(sel, ",\n  ")
+		if byMonth {
+			list += ",\n  " + monthPartitionSQL("TimeGenerated")
+		}
+		return "SELECT\n  " + list + "\nFROM (\n" + TaskChangesSQL() + "\n) AS socq_task_audit", nil
 	case ExportSecurityIncident:
 		t := SecurityIncident()
 		cols := make([]string, len(t.Columns))

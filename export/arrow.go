@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -158,8 +159,86 @@ type recordWriter interface {
 	Close() error
 }
 
-// stream runs plan and writes its result to rw in batches of BatchRows.
+// bufferedParquet writes batches into row groups of up to BatchRows rows,
+// however small the batches (DuckDB's Arrow batches are 2048 rows).
+type bufferedParquet struct{ *pqarrow.FileWriter }
+
+func (b bufferedParquet) Write(rec arrow.RecordBatch) error { return b.WriteBuffered(rec) }
+
+// errNotNative is a result whose Arrow types from DuckDB are not the ones
+// socq writes; the rows are converted in Go instead.
+var errNotNative = errors.New("result types differ from the export types")
+
+// stream runs plan and writes its result to rw: through duckdb-go's Arrow
+// interface in a build with the duckdb_arrow tag (engine.ArrowNative),
+// else from the result rows in batches of BatchRows.
 func stream(ctx context.Context, db *engine.DB, plan *engine.Plan, rw recordWriter, forParquet bool) (int64, error) {
+	if engine.ArrowNative {
+		n, err := streamNative(ctx, db, plan, rw, forParquet)
+		if !errors.Is(err, errNotNative) {
+			return n, err
+		}
+	}
+	return streamRows(ctx, db, plan, rw, forParquet)
+}
+
+// streamNative writes DuckDB's own Arrow batches, renamed to the KQL names
+// and with timespans (BIGINT microseconds) retyped as durations for IPC.
+func streamNative(ctx context.Context, db *engine.DB, plan *engine.Plan, rw recordWriter, forParquet bool) (int64, error) {
+	target := Schema(plan.Columns, forParquet)
+	var rows int64
+	err := db.QueryArrow(ctx, plan, func(s *arrow.Schema) error {
+		if s.NumFields() != target.NumFields() {
+			return errNotNative
+		}
+		for i, f := range s.Fields() {
+			want := target.Field(i).Type
+			if !arrow.TypeEqual(f.Type, want) && !(f.Type.ID() == arrow.INT64 && want.ID() == arrow.DURATION) {
+				return errNotNative
+			}
+		}
+		return nil
+	}, func(rec arrow.RecordBatch) error {
+		cols := make([]arrow.Array, rec.NumCols())
+		for i, col := range rec.Columns() {
+			if want := target.Field(i).Type; !arrow.TypeEqual(col.DataType(), want) {
+				d := col.Data()
+				nd := array.NewData(want, d.Len(), d.Buffers(), nil, d.NullN(), d.Offset())
+				cols[i] = array.MakeFromData(nd)
+				nd.Release()
+			} else {
+				col.Retain()
+				cols[i] = col
+			}
+		}
+		out := array.NewRecordBatch(target, cols, rec.NumRows())
+		for _, c := range cols {
+			c.Release()
+		}
+		defer out.Release()
+		rows += rec.NumRows()
+		return rw.Write(out)
+	})
+	if errors.Is(err, errNotNative) {
+		return 0, err
+	}
+	if err == nil && rows == 0 {
+		// An empty result still has a schema, so write one (empty) batch.
+		b := array.NewRecordBuilder(memory.DefaultAllocator, target)
+		rec := b.NewRecordBatch()
+		err = rw.Write(rec)
+		rec.Release()
+		b.Release()
+	}
+	if cerr := rw.Close(); err == nil {
+		err = cerr
+	}
+	return rows, err
+}
+
+// streamRows runs plan and writes its result to rw in batches of BatchRows
+// built from the result rows.
+func streamRows(ctx context.Context, db *engine.DB, plan *engine.Plan, rw recordWriter, forParquet bool) (int64, error) {
 	bt := newBatcher(plan.Columns, forParquet)
 	defer bt.release()
 	var rows int64
@@ -231,7 +310,7 @@ func WriteParquet(ctx context.Context, db *engine.DB, plan *engine.Plan, w io.Wr
 	if err != nil {
 		return 0, fmt.Errorf("write parquet: %w", err)
 	}
-	n, err := stream(ctx, db, plan, fw, true)
+	n, err := stream(ctx, db, plan, bufferedParquet{fw}, true)
 	if err != nil {
 		return n, fmt.Errorf("write parquet: %w", err)
 	}

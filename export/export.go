@@ -5,10 +5,12 @@
 // through DuckDB's COPY ... (FORMAT parquet), with the dynamic columns whose
 // shape Sentinel documents as nested Parquet types (see engine.ExportSQL).
 // KQL results go through arrow-go: the rows engine.DB.Query returns are
-// collected into Arrow record batches (Schema gives their types) and written
-// as an Arrow IPC stream or, through pqarrow, as Parquet. That keeps KQL's
-// case-sensitive column names (DuckDB's COPY would rename a second column
-// "title" next to "Title" to "title_1") and needs no file access in DuckDB.
+// collected into Arrow record batches (Schema gives their types) — or, in a
+// build with duckdb-go's duckdb_arrow tag, DuckDB's own Arrow batches are
+// taken through engine.DB.QueryArrow — and written as an Arrow IPC stream
+// or, through pqarrow, as Parquet. That keeps KQL's case-sensitive column
+// names (DuckDB's COPY would rename a second column "title" next to "Title"
+// to "title_1") and needs no file access in DuckDB.
 //
 // Files are written atomically: into a temporary directory next to the
 // destination, which is renamed into place only when everything is written.
@@ -63,7 +65,7 @@ func Table(ctx context.Context, dbPath, table, out string, opts Options) (Result
 		return Result{}, err
 	}
 	return atomically(out, opts.ByMonth, func(tmp, dest string) (int64, error) {
-		db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true, WriteDir: tmp})
+		db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true, WriteDir: tmp, Command: "export"})
 		if err != nil {
 			return 0, err
 		}

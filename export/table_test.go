@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/ingest"
 )
 
 // Shapes of the nested columns, written out here independently of
@@ -281,4 +282,31 @@ func snapshot(t *testing.T, path string) map[string]string {
 		t.Fatalf("nothing at %s", path)
 	}
 	return files
+}
+
+// TestShapeMismatch: values that do not fit the documented shapes keep
+// what fits, and never fail the export.
+func TestShapeMismatch(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "h.duckdb")
+	db, err := engine.Open(ctx, path, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := `{"TenantId":"t","TimeGenerated":"2026-09-02T10:00:00Z","IncidentName":"a","Title":"x","IncidentNumber":1,"LastModifiedTime":"2026-09-02T10:00:00Z",` +
+		`"Owner":"just text","Labels":{"labelName":"not in a list"},` +
+		`"Tasks":[{"taskId":7,"title":{"x":1},"createdTimeUtc":"yesterday","extra":"dropped","createdBy":{"name":"Ann"}}]}`
+	if _, err := ingest.Reader(ctx, db, "odd", strings.NewReader(row)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out := filepath.Join(t.TempDir(), "odd.parquet")
+	if _, err := Table(ctx, path, engine.ExportSecurityIncident, out, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, got := readParquetDuckDB(t, out, `SELECT "Owner".ownerType IS NULL, "Labels" IS NULL, "Tasks"[1].taskId, "Tasks"[1].title, "Tasks"[1].createdTimeUtc IS NULL, "Tasks"[1].createdBy.name FROM read_parquet(`+engine.QuoteString(out)+")")
+	want := []any{true, true, "7", `{"x":1}`, true, "Ann"}
+	if !reflect.DeepEqual(got[0], want) {
+		t.Errorf("got %#v, want %#v", got[0], want)
+	}
 }

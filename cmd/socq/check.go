@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -21,8 +22,12 @@ type checkOptions struct {
 	junit   string   // write JUnit XML here
 	format  string   // text, json, github, markdown
 	params  []string // workbook parameters, NAME=VALUE
+	schema  bool     // print the checks file's JSON Schema instead
 	github  bool     // running in GitHub Actions (GITHUB_ACTIONS=true)
 	summary string   // $GITHUB_STEP_SUMMARY: append a Markdown summary here
+	// workspace is $GITHUB_WORKSPACE, the checkout that annotation paths
+	// are relative to.
+	workspace string
 }
 
 func newCheckCmd(ios *ioStreams) *cobra.Command {
@@ -43,23 +48,33 @@ writes ::error:: and ::warning:: annotations pointing at the checks file and
 appends a Markdown summary to $GITHUB_STEP_SUMMARY.`,
 		Example: `  socq check examples/checks/soc-metrics.yaml
   socq check --db history.duckdb checks.yaml --junit checks.xml --param TimeRange=7d
-  socq check checks.yaml --format json`,
+  socq check checks.yaml --format json
+  socq check --schema > socq-checks.schema.json`,
 		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.schema && len(args) == 0 {
+				return nil
+			}
 			if len(args) != 1 {
 				return failed(exitUsage, "give one checks file (YAML), e.g. socq check examples/checks/soc-metrics.yaml")
 			}
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.schema {
+				_, err := ios.out.Write(check.Schema())
+				return err
+			}
 			opts.file = args[0]
 			opts.github = os.Getenv("GITHUB_ACTIONS") == "true"
 			opts.summary = os.Getenv("GITHUB_STEP_SUMMARY")
+			opts.workspace = os.Getenv("GITHUB_WORKSPACE")
 			return runCheck(cmd.Context(), opts, ios)
 		},
 	}
 	dbFlag(cmd, &opts.db)
 	cmd.Flags().StringVar(&opts.junit, "junit", "", "also write the results as JUnit XML to FILE")
 	cmd.Flags().StringVar(&opts.format, "format", "text", "output format: "+strings.Join(check.Formats, ", "))
+	cmd.Flags().BoolVar(&opts.schema, "schema", false, "print the JSON Schema of checks files (for editors) and exit")
 	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} for every check (repeatable); overrides the file's params, a check's own params override it")
 	return cmd
 }
@@ -79,7 +94,7 @@ func runCheck(ctx context.Context, opts *checkOptions, ios *ioStreams) error {
 	if err != nil {
 		return failed(exitUsage, "read checks file: %v", err)
 	}
-	f, err := check.Load(opts.file, data)
+	f, err := check.Load(reportPath(opts), data)
 	if err != nil {
 		var ferr *check.FileError
 		if errors.As(err, &ferr) {
@@ -156,6 +171,24 @@ func reportChecks(rep *check.Report, opts *checkOptions, ios *ioStreams, started
 		}
 	}
 	return nil
+}
+
+// reportPath is how reports name the checks file: as given, except that in
+// GitHub Actions it is relative to the checkout, so that annotations land on
+// the file whatever the step's working directory.
+func reportPath(opts *checkOptions) string {
+	if !opts.github && opts.format != "github" || opts.workspace == "" {
+		return opts.file
+	}
+	abs, err := filepath.Abs(opts.file)
+	if err != nil {
+		return opts.file
+	}
+	rel, err := filepath.Rel(opts.workspace, abs)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return opts.file
+	}
+	return filepath.ToSlash(rel)
 }
 
 func appendFile(path string, data []byte) error {

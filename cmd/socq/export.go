@@ -19,6 +19,7 @@ type exportOptions struct {
 	table       string
 	partition   string
 	compression string
+	params      []string // workbook parameters, NAME=VALUE
 }
 
 func newExportCmd(ios *ioStreams) *cobra.Command {
@@ -68,6 +69,7 @@ one as it was.`,
 	cmd.Flags().StringVar(&opts.table, "table", engine.ExportSecurityIncident, "table to export: SecurityIncident or tasks")
 	cmd.Flags().StringVar(&opts.partition, "partition", "", "month: write year=YYYY/month=MM directories by TimeGenerated")
 	cmd.Flags().StringVar(&opts.compression, "compression", string(engine.Zstd), "Parquet compression: zstd, snappy or none")
+	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} of the query (repeatable), as in socq query")
 	return cmd
 }
 
@@ -97,7 +99,7 @@ func runExport(ctx context.Context, opts *exportOptions, ios *ioStreams) error {
 	}
 	var res export.Result
 	if opts.query != "" {
-		res, err = exportQuery(ctx, path, opts.query, opts.out, eopts, ios)
+		res, err = exportQuery(ctx, path, opts.query, opts.params, opts.out, eopts, ios)
 	} else {
 		res, err = export.Table(ctx, path, opts.table, opts.out, eopts)
 	}
@@ -111,18 +113,23 @@ func runExport(ctx context.Context, opts *exportOptions, ios *ioStreams) error {
 	return nil
 }
 
-// exportQuery compiles a KQL query and exports its result.
-func exportQuery(ctx context.Context, dbPath, text, out string, opts export.Options, ios *ioStreams) (export.Result, error) {
-	text, q, err := parseKQL(text, nil, time.Now().UTC())
+// exportQuery compiles a KQL query, its workbook parameters filled in from
+// params, and exports its result.
+func exportQuery(ctx context.Context, dbPath, text string, params []string, out string, opts export.Options, ios *ioStreams) (export.Result, error) {
+	values, err := paramValues(params)
+	if err != nil {
+		return export.Result{}, err
+	}
+	subst, q, err := parseKQL(text, values, time.Now().UTC())
 	if err != nil {
 		return export.Result{}, queryError(ios, err)
 	}
-	db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true})
+	db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true, Command: "export"})
 	if err != nil {
 		return export.Result{}, err
 	}
 	defer db.Close()
-	plan, err := compileKQL(ctx, text, q, db)
+	plan, err := compileKQL(ctx, subst, q, db)
 	if err != nil {
 		return export.Result{}, queryError(ios, err)
 	}

@@ -119,8 +119,17 @@ func runServe(ctx context.Context, opts *serveOptions, ios *ioStreams) error {
 	if err != nil {
 		return failed(exitUsage, "%v", err)
 	}
-	// The database stays open (and locked for writing) while serving.
-	db, err := engine.Open(ctx, path, engine.Options{})
+	// The database stays open, and locked for writing, while serving: no
+	// other socq process writes to it meanwhile.
+	eopts := engine.Options{Command: "serve"}
+	if isTerminal(ios.err) {
+		eopts.Waiting = ios.err
+	}
+	db, err := engine.Open(ctx, path, eopts)
+	var inUse *engine.InUseError
+	if errors.As(err, &inUse) {
+		return failed(exitFailed, "%v: stop it first, or serve another database", err)
+	}
 	if err != nil {
 		return failed(exitFailed, "%v", err)
 	}

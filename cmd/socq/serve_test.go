@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socq/socq/engine"
 )
 
 // TestServeCommand runs socq serve on a free loopback port: it prints the
@@ -59,6 +62,14 @@ func TestServeCommand(t *testing.T) {
 	}
 	if got := get("/", ""); got != 200 {
 		t.Errorf("the web page: %d", got)
+	}
+	// serve holds the database's writer lock: another writer is told who has it.
+	var inUse *engine.InUseError
+	if db, err := engine.Open(context.Background(), filepath.Join(dir, "s.duckdb"), engine.Options{LockWait: -1}); !errors.As(err, &inUse) || !strings.Contains(err.Error(), "socq serve") {
+		if db != nil {
+			db.Close()
+		}
+		t.Errorf("a second writer while serving: %v", err)
 	}
 	cancel()
 	select {
