@@ -151,8 +151,8 @@ func TestQueryFormats(t *testing.T) {
 
 // TestOpenAPI checks the OpenAPI document against the routes the server
 // registers: every route is documented, every documented operation is
-// routed (it answers 401 without a token, not the mux's 404 or 405), and
-// each operation documents the status codes the tests see.
+// routed (it answers 401 without a token, not the mux's 404 or 405).
+// TestMain checks that each operation documents the status codes the tests see.
 func TestOpenAPI(t *testing.T) {
 	ts := newTestServer(t)
 	r := do(t, ts, "GET", "/openapi.json", readTok, nil)

@@ -54,6 +54,10 @@ type Config struct {
 	Now func() time.Time
 	// Log receives one line per failed request (5xx); nil discards.
 	Log *log.Logger
+
+	// observe, when set (by this package's tests), sees the status of every
+	// API response with its route.
+	observe func(method, path string, status int)
 }
 
 // Server is the HTTP handler of socq serve.
@@ -100,17 +104,17 @@ func routes() []route {
 		{method: "GET", path: "/incidents/{id}", id: "Incidents_Get", summary: "Get an incident by its name (GUID) or number",
 			handler: (*Server).getIncident, response: "Incident", status: []int{200, 400, 401, 404}},
 		{method: "PUT", path: "/incidents/{id}", id: "Incidents_CreateOrUpdate", write: true, summary: "Create (201) or replace (200) an incident",
-			handler: (*Server).putIncident, request: "Incident", response: "Incident", status: []int{200, 201, 400, 401, 403, 404, 409, 413}},
+			handler: (*Server).putIncident, request: "Incident", response: "Incident", status: []int{200, 201, 400, 401, 403, 404, 409, 413, 415, 503}},
 		{method: "DELETE", path: "/incidents/{id}", id: "Incidents_Delete", write: true, summary: "Delete an incident (its history stays for audit)",
-			handler: (*Server).deleteIncident, status: []int{200, 400, 401, 403, 404, 409}},
+			handler: (*Server).deleteIncident, status: []int{200, 400, 401, 403, 404, 409, 503}},
 		{method: "GET", path: "/incidents/{id}/tasks", id: "IncidentTasks_List", summary: "List an incident's tasks",
 			handler: (*Server).listTasks, response: "TaskList", status: []int{200, 400, 401, 404}},
 		{method: "GET", path: "/incidents/{id}/tasks/{taskId}", id: "IncidentTasks_Get", summary: "Get a task",
 			handler: (*Server).getTask, response: "Task", status: []int{200, 400, 401, 404}},
 		{method: "PUT", path: "/incidents/{id}/tasks/{taskId}", id: "IncidentTasks_CreateOrUpdate", write: true, summary: "Create (201) or replace (200) a task: title, description, status New or Completed",
-			handler: (*Server).putTask, request: "Task", response: "Task", status: []int{200, 201, 400, 401, 403, 404, 409, 413}},
+			handler: (*Server).putTask, request: "Task", response: "Task", status: []int{200, 201, 400, 401, 403, 404, 409, 413, 415, 503}},
 		{method: "DELETE", path: "/incidents/{id}/tasks/{taskId}", id: "IncidentTasks_Delete", write: true, summary: "Delete a task",
-			handler: (*Server).deleteTask, status: []int{200, 400, 401, 403, 404, 409}},
+			handler: (*Server).deleteTask, status: []int{200, 400, 401, 403, 404, 409, 503}},
 		{method: "GET", path: "/incidents/{id}/history", id: "Incidents_History", summary: "The incident's change timeline, from its snapshot rows",
 			handler: (*Server).history, response: "History", status: []int{200, 400, 401, 404}},
 		{method: "POST", path: "/query", id: "Query_Execute", summary: "Run KQL; Log Analytics query API response, or text/csv, Parquet, Arrow by Accept",
@@ -193,7 +197,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // api wraps an operation: authentication, access, body limit, errors.
 func (s *Server) api(rt route) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, ok := s.auth.check(r.Header.Get("Authorization"))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="socq"`)
@@ -212,6 +216,28 @@ func (s *Server) api(rt route) http.Handler {
 			s.fail(w, r, err)
 		}
 	})
+	if s.cfg.observe == nil {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		s.cfg.observe(rt.method, rt.path, sw.status)
+	})
+}
+
+// statusWriter remembers the status of a response.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
 }
 
 type tokenKey struct{}

@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/socq/socq/engine"
@@ -19,6 +23,47 @@ const (
 	meiTok   = "mei-token-0123456789ab"
 )
 
+// seen collects the status codes the tests get from each route, for
+// TestMain to check against the OpenAPI document.
+var seen = &statusLog{codes: map[string]map[int]bool{}}
+
+type statusLog struct {
+	mu    sync.Mutex
+	codes map[string]map[int]bool // "GET /incidents" → statuses
+}
+
+func (l *statusLog) add(method, path string, status int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := method + " " + path
+	if l.codes[k] == nil {
+		l.codes[k] = map[int]bool{}
+	}
+	l.codes[k][status] = true
+}
+
+// TestMain runs the tests, then checks that every status code a route
+// answered with is one its OpenAPI operation documents.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && !testing.Short() {
+		doc := openAPIDocument()
+		paths := doc["paths"].(map[string]any)
+		for k, statuses := range seen.codes {
+			method, path, _ := strings.Cut(k, " ")
+			op := paths[path].(map[string]any)[strings.ToLower(method)].(map[string]any)
+			responses := op["responses"].(map[string]any)
+			for st := range statuses {
+				if _, ok := responses[strconv.Itoa(st)]; !ok {
+					fmt.Fprintf(os.Stderr, "FAIL: %s answered %d in the tests, but openapi.json does not document it\n", k, st)
+					code = 1
+				}
+			}
+		}
+	}
+	os.Exit(code)
+}
+
 // newTestServer serves a fresh in-memory database.
 func newTestServer(t *testing.T, mod ...func(*Config)) *httptest.Server {
 	t.Helper()
@@ -27,7 +72,7 @@ func newTestServer(t *testing.T, mod ...func(*Config)) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	cfg := Config{DB: db, DefaultActor: "analyst@contoso.com", Tokens: []Token{
+	cfg := Config{DB: db, DefaultActor: "analyst@contoso.com", observe: seen.add, Tokens: []Token{
 		{Value: writeTok, Write: true},
 		{Value: readTok},
 		{Value: meiTok, Write: true, Name: "mei.lin@contoso.com"},
