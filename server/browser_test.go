@@ -165,6 +165,24 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 		t.Errorf("chart: %s points, painted %v", points.Value, painted)
 	}
 
+	// The queue lists it (New by default) and its severity filter keeps it;
+	// the dashboard shows the example checks.
+	step("queue and dashboard",
+		chromedp.Click(chromedp.CSS(`nav a[data-nav="queue"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue tbody tr[data-number="1"]`)),
+		chromedp.SetValue(chromedp.CSS(`.filters select`), "Low"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector(".filters select").dispatchEvent(new Event("change"))`),
+		chromedp.WaitNotPresent(chromedp.CSS(`#queue tbody tr[data-number="1"]`)),
+		chromedp.Click(chromedp.CSS(`nav a[data-nav="dashboard"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#metrics .metric[data-name="open-incidents-without-owner"]`)))
+	unowned, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#metrics .metric[data-name="open-incidents-without-owner"] .value`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if unowned != "1" {
+		t.Errorf("the dashboard counts %q open incidents without an owner, want 1", unowned)
+	}
+
 	// The API agrees: one incident, its task completed by the person acting.
 	r := do(t, ts, "GET", "/incidents/1/tasks", readTok, nil)
 	var tasks taskList

@@ -476,7 +476,8 @@ async function createPage() {
       h("label", {}, "Last activity (UTC, optional)", h("input", { name: "last", type: "datetime-local" }),
         h("span", { class: "field-error", dataset: { errorFor: "properties.lastActivityTimeUtc" } }))),
     closing,
-    h("div", {}, h("button", { type: "submit" }, "Create incident")));
+    h("div", {}, h("button", { type: "submit", disabled: document.body.dataset.access !== "write" }, "Create incident"),
+      document.body.dataset.access !== "write" ? h("span", { class: "muted" }, " This token is read-only.") : null));
   onSubmit(form, async () => {
     const f = new FormData(form);
     // The CLI's rules, checked here first; the server checks them again.
