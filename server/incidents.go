@@ -411,7 +411,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 		}
 		next.Set("$skipToken", strconv.Itoa(skip+top))
 		next.Set("$top", strconv.Itoa(top))
-		out.NextLink = "/incidents?" + next.Encode()
+		out.NextLink = r.URL.Path + "?" + next.Encode()
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -45,8 +45,11 @@ func openAPIDocument() map[string]any {
 		}
 		var params []any
 		for _, m := range pathParam.FindAllStringSubmatch(rt.path, -1) {
-			desc := "the incident's name (a GUID) or its number"
-			if m[1] == "taskId" {
+			desc := "accepted and ignored: socq serves one database"
+			switch m[1] {
+			case "id":
+				desc = "the incident's name (a GUID) or its number"
+			case "taskId":
 				desc = "the task's id (a GUID)"
 			}
 			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "description": desc, "schema": map[string]any{"type": "string"}})
@@ -55,7 +58,7 @@ func openAPIDocument() map[string]any {
 			params = append(params, map[string]any{"name": "If-Match", "in": "header", "description": "the etag the change is based on; a stale one gets 409", "schema": map[string]any{"type": "string"}})
 			params = append(params, map[string]any{"name": "X-Socq-User", "in": "header", "description": "who the change is recorded under, when the token names nobody", "schema": map[string]any{"type": "string"}})
 		}
-		if rt.path == "/incidents" && rt.method == "GET" {
+		if strings.HasSuffix(rt.path, "/incidents") && rt.method == "GET" {
 			for _, p := range [][2]string{
 				{"$top", "page size, 1 to 1000 (default 100)"},
 				{"$orderby", "properties/FIELD [asc|desc]; FIELD createdTimeUtc, lastModifiedTimeUtc, incidentNumber, severity, status or title"},

@@ -53,6 +53,11 @@ func TestQueryJSON(t *testing.T) {
 	if v := get(r.json(t), "render", "visualization"); v != "timechart" {
 		t.Errorf("render: %s", r.body)
 	}
+	// The Log Analytics path answers the same.
+	if r := do(t, ts, "POST", "/v1/workspaces/0b6f4a63-5d2e-4c1a-9e7f-3a2b1c0d9e8f/query", readTok, map[string]any{"query": "SecurityIncident | count", "timespan": "P1D"}); r.status != 200 ||
+		!strings.Contains(string(r.body), `"columns":[{"name":"Count","type":"long"}],"rows":[[1]]`) {
+		t.Errorf("Log Analytics path: %d %s", r.status, r.body)
+	}
 	// Workbook parameters.
 	r = do(t, ts, "POST", "/query", readTok, map[string]any{"query": "SecurityIncident | where Title == '{Name}' | count", "params": map[string]string{"Name": "One"}})
 	if rows := get(r.json(t), "tables").([]any)[0].(map[string]any)["rows"]; rows.([]any)[0].([]any)[0] != 1.0 {

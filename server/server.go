@@ -98,7 +98,7 @@ type route struct {
 
 // routes is every API operation.
 func routes() []route {
-	return []route{
+	base := []route{
 		{method: "GET", path: "/incidents", id: "Incidents_List", summary: "List incidents ($top, $orderby, $filter on status, severity and owner; nextLink paging)",
 			handler: (*Server).listIncidents, response: "IncidentList", status: []int{200, 400, 401}},
 		{method: "GET", path: "/incidents/{id}", id: "Incidents_Get", summary: "Get an incident by its name (GUID) or number",
@@ -130,7 +130,31 @@ func routes() []route {
 		{method: "GET", path: "/openapi.json", id: "OpenAPI_Get", summary: "This OpenAPI document",
 			handler: (*Server).openAPI, status: []int{200, 401}},
 	}
+	// The same operations under the paths Azure's clients use: the incidents
+	// under a Sentinel workspace's ARM resource path (any subscription,
+	// resource group and workspace name; api-version is ignored), and the
+	// Log Analytics query API's /v1/workspaces/{workspaceId}/query.
+	var aliases []route
+	for _, rt := range base {
+		switch {
+		case strings.HasPrefix(rt.path, "/incidents") && !strings.HasSuffix(rt.path, "/history"):
+			a := rt
+			a.path, a.id = armPrefix+rt.path, rt.id+"_ARM"
+			a.summary = rt.summary + " (Azure Resource Manager path)"
+			aliases = append(aliases, a)
+		case rt.path == "/query":
+			a := rt
+			a.path, a.id = "/v1/workspaces/{workspaceId}/query", "Query_ExecuteWorkspace"
+			a.summary = rt.summary + " (Log Analytics path)"
+			aliases = append(aliases, a)
+		}
+	}
+	return append(base, aliases...)
 }
+
+// armPrefix is a Sentinel workspace's resource path, under which Azure's
+// SDKs and the REST API address incidents.
+const armPrefix = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.OperationalInsights/workspaces/{workspaceName}/providers/Microsoft.SecurityInsights"
 
 // New returns a Server for cfg.
 func New(cfg Config) (*Server, error) {

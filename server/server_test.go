@@ -311,10 +311,11 @@ func TestIncidentCreateGetReplace(t *testing.T) {
 	if !strings.HasPrefix(etag, `"`) {
 		t.Errorf("etag %q is not quoted as Sentinel's are", etag)
 	}
-	for _, id := range []string{guid1, "1", strings.ToUpper(guid1)} {
-		r := do(t, ts, "GET", "/incidents/"+id, readTok, nil)
+	arm := "/subscriptions/d1d8779d-38d7-4f06-91db-9cbc8de0176f/resourceGroups/soc/providers/Microsoft.OperationalInsights/workspaces/sentinel/providers/Microsoft.SecurityInsights"
+	for _, path := range []string{"/incidents/" + guid1, "/incidents/1", "/incidents/" + strings.ToUpper(guid1), arm + "/incidents/" + guid1 + "?api-version=2024-09-01"} {
+		r := do(t, ts, "GET", path, readTok, nil)
 		if r.status != 200 || r.json(t)["etag"] != etag || r.header.Get("ETag") != etag {
-			t.Errorf("GET %s: %d %s", id, r.status, r.body)
+			t.Errorf("GET %s: %d %s", path, r.status, r.body)
 		}
 	}
 
