@@ -198,3 +198,76 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 		t.Errorf("incident: %v", inc["properties"])
 	}
 }
+
+// TestBrowserValidationAndClose checks the create form's rules in the
+// page (title required; closing needs a classification and a comment) and
+// closes an incident from its page.
+func TestBrowserValidationAndClose(t *testing.T) {
+	ctx := browser(t)
+	ts := newTestServer(t)
+	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	// errorText waits for the message under a field and returns it.
+	errorText := func(target string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelector('[data-error-for="`+target+`"]').textContent`))
+		if err != nil {
+			t.Fatalf("error text of %s: %v", target, err)
+		}
+		return s
+	}
+	step("submit an empty form",
+		chromedp.Navigate(ts.URL+"/#token="+meiTok),
+		chromedp.WaitVisible(chromedp.CSS(`#queue`)),
+		chromedp.Click(chromedp.CSS(`nav a[data-nav="new"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#create-form`)),
+		chromedp.SendKeys(chromedp.CSS(`#create-form input[name="title"]`), "   "),
+		chromedp.Click(chromedp.CSS(`#create-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-error-for="properties.title"]`)))
+	if got := errorText("properties.title"); got != "The title is required." {
+		t.Errorf("empty title: %q", got)
+	}
+	step("create it closed without a classification",
+		chromedp.SendKeys(chromedp.CSS(`#create-form input[name="title"]`), "Impossible travel"),
+		chromedp.SetValue(chromedp.CSS(`#create-form select[name="status"]`), "Closed"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#create-form select[name="status"]').dispatchEvent(new Event("change"))`),
+		chromedp.WaitVisible(chromedp.CSS(`#create-form select[name="closeChoice"]`)),
+		chromedp.Click(chromedp.CSS(`#create-form button[type="submit"]`)))
+	if got := errorText("properties.classification"); got != "Closing needs a classification." {
+		t.Errorf("closed without classification: %q", got)
+	}
+	if n := len(do(t, ts, "GET", "/incidents", readTok, nil).json(t)["value"].([]any)); n != 0 {
+		t.Fatalf("a refused form created %d incidents", n)
+	}
+	step("create it open, then close it from its page",
+		chromedp.SetValue(chromedp.CSS(`#create-form select[name="status"]`), "New"),
+		chromedp.Click(chromedp.CSS(`#create-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#edit-form`)),
+		chromedp.SetValue(chromedp.CSS(`#edit-form select[name="status"]`), "Closed"),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#edit-form select[name="status"]').dispatchEvent(new Event("change"))`),
+		chromedp.WaitVisible(chromedp.CSS(`#edit-form select[name="closeChoice"]`)),
+		// The comment is missing: the server refuses and the page says why.
+		chromedp.SetValue(chromedp.CSS(`#edit-form select[name="closeChoice"]`), "3"),
+		chromedp.Click(chromedp.CSS(`#edit-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-error-for="properties.classificationComment"]`)))
+	if got := errorText("properties.classificationComment"); !strings.Contains(got, "needs a comment") {
+		t.Errorf("close without a comment: %q", got)
+	}
+	step("close it with a comment",
+		chromedp.SendKeys(chromedp.CSS(`#edit-form textarea[name="classificationComment"]`), "the VPN egress moved"),
+		chromedp.Click(chromedp.CSS(`#edit-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#history li[data-change="status"]`)))
+	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#incident-status`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inc := do(t, ts, "GET", "/incidents/1", readTok, nil).json(t)
+	if status != "Closed" || get(inc, "properties", "classification") != "FalsePositive" || get(inc, "properties", "classificationReason") != "InaccurateData" ||
+		get(inc, "properties", "classificationComment") != "the VPN egress moved" {
+		t.Errorf("closed: page says %q, API %v", status, inc["properties"])
+	}
+}
