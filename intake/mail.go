@@ -126,7 +126,7 @@ func (m *Message) readFrom(h mail.Header, dec *mime.WordDecoder) error {
 	}
 	p := mail.AddressParser{WordDecoder: dec}
 	list, err := p.ParseList(raw)
-	if err == nil && len(list) > 0 {
+	if err == nil && len(list) > 0 && utf8.ValidString(list[0].Address) {
 		m.From = *list[0]
 		m.From.Address = strings.ToLower(m.From.Address)
 		return nil
@@ -135,7 +135,7 @@ func (m *Message) readFrom(h mail.Header, dec *mime.WordDecoder) error {
 	// `John Doe (IT) <j@x.org>` or a bare `<j@x.org>` with junk are not to
 	// net/mail; keep the <...> address when there is one that parses.
 	if i, j := strings.LastIndex(raw, "<"), strings.LastIndex(raw, ">"); i >= 0 && j > i {
-		if a, err2 := mail.ParseAddress(raw[i : j+1]); err2 == nil {
+		if a, err2 := mail.ParseAddress(raw[i : j+1]); err2 == nil && utf8.ValidString(a.Address) {
 			name := strings.Trim(strings.TrimSpace(raw[:i]), `"`)
 			m.From = mail.Address{Name: decodeHeader(dec, name), Address: strings.ToLower(a.Address)}
 			return nil
@@ -161,7 +161,7 @@ func isSpaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsCont
 // normMessageID is the first <...> of a Message-ID header, or its trimmed
 // text in angle brackets when it has none.
 func normMessageID(s string) string {
-	s = strings.Join(strings.Fields(s), "")
+	s = strings.Join(strings.FieldsFunc(toValidText(s), isSpaceOrControl), "")
 	if s == "" {
 		return ""
 	}
