@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -43,6 +44,19 @@ type Incident struct {
 	// incidents have alerts, comments and analytics rules).
 	alertIDs, bookmarkIDs, relatedRuleIDs, comments, additionalData json.RawMessage
 	deleted                                                         bool
+}
+
+// MarshalJSON writes Labels and Tasks as [] when empty, as the rows hold them.
+func (inc Incident) MarshalJSON() ([]byte, error) {
+	type plain Incident
+	p := plain(inc)
+	if p.Labels == nil {
+		p.Labels = []Label{}
+	}
+	if p.Tasks == nil {
+		p.Tasks = []Task{}
+	}
+	return json.Marshal(p)
 }
 
 // Owner is the Owner column: who the incident is assigned to. All fields
@@ -209,7 +223,7 @@ func (inc *Incident) hasLabel(name string) bool {
 // clone is a deep copy, so a change can be compared with the state before it.
 func (inc *Incident) clone() *Incident {
 	c := *inc
-	c.Labels = append([]Label(nil), inc.Labels...)
-	c.Tasks = append([]Task(nil), inc.Tasks...)
+	c.Labels = slices.Clone(inc.Labels)
+	c.Tasks = slices.Clone(inc.Tasks)
 	return &c
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"os/user"
 	"strings"
 
 	"github.com/socq/socq/engine"
@@ -17,8 +16,7 @@ import (
 )
 
 type intakeMailOptions struct {
-	db       string
-	as       string
+	record   recordOptions // --db, --as
 	mailbox  []string
 	mbox     []string
 	files    []string
@@ -29,8 +27,7 @@ type intakeMailOptions struct {
 }
 
 type intakeFormOptions struct {
-	db     string
-	as     string
+	record recordOptions // --db, --as
 	file   string
 	maps   []string
 	form   string
@@ -86,8 +83,7 @@ A message whose headers cannot be read is reported as FILE: reason.`,
 			return runIntakeMail(cmd.Context(), opts, ios)
 		},
 	}
-	dbFlag(cmd, &opts.db)
-	intakeAsFlag(cmd, &opts.as)
+	intakeFlags(cmd, &opts.record)
 	cmd.Flags().StringArrayVar(&opts.mailbox, "mailbox", nil, "read a Maildir directory (its cur/ and new/ messages; repeatable)")
 	cmd.Flags().StringArrayVar(&opts.mbox, "mbox", nil, "read an mbox file (repeatable)")
 	cmd.Flags().StringVar(&opts.severity, "severity", "", "severity of the incidents: High, Medium, Low or Informational (default Medium)")
@@ -127,58 +123,43 @@ reported as FILE:LINE: reason; the others are created; the exit code is 1.`,
 			return runIntakeForm(cmd.Context(), opts, ios)
 		},
 	}
-	dbFlag(cmd, &opts.db)
-	intakeAsFlag(cmd, &opts.as)
+	intakeFlags(cmd, &opts.record)
 	cmd.Flags().StringArrayVar(&opts.maps, "map", nil, "FIELD=COLUMN pairs, comma separated (fields: "+strings.Join(intake.FormFields, ", ")+")")
 	cmd.Flags().StringVar(&opts.form, "form", "", "name of the form, kept with its response ids so two forms' ids do not collide")
 	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "print what would be created; record nothing")
 	return cmd
 }
 
-// intakeAsFlag adds --as: the person running the intake.
-func intakeAsFlag(cmd *cobra.Command, as *string) {
-	cmd.Flags().StringVar(as, "as", "", "who is acting (default $SOCQ_USER, else the OS user)")
+// intakeFlags adds --db and --as, as the recording commands have them.
+func intakeFlags(cmd *cobra.Command, o *recordOptions) {
+	dbFlag(cmd, &o.db)
+	cmd.Flags().StringVar(&o.as, "as", "", "the person acting: UPN, email or name (default $SOCQ_USER, else your OS user name)")
 }
 
-// intakeActor is who the incidents are recorded as created by: --as, then
-// $SOCQ_USER, then the OS user.
-func intakeActor(flag string) (string, error) {
-	if s := strings.TrimSpace(flag); s != "" {
-		return s, nil
-	}
-	if s := strings.TrimSpace(os.Getenv("SOCQ_USER")); s != "" {
-		return s, nil
-	}
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		return u.Username, nil
-	}
-	if s := os.Getenv("USER"); s != "" {
-		return s, nil
-	}
-	return "", failed(exitUsage, "cannot tell who is acting: give --as NAME or set SOCQ_USER")
-}
-
-// openIntake opens the database and a Recorder. A dry run against a
-// database that does not exist yet previews in memory and creates no file.
-func openIntake(ctx context.Context, dbFlag, asFlag string, dryRun bool, ios *ioStreams) (*intake.Importer, func(), error) {
-	by, err := intakeActor(asFlag)
+// openIntake opens the database and a Recorder as the recording commands
+// do. A dry run against a database that does not exist yet previews in
+// memory and creates no file.
+func openIntake(ctx context.Context, o *recordOptions, dryRun bool, ios *ioStreams) (*intake.Importer, func(), error) {
+	by, err := o.actor()
 	if err != nil {
 		return nil, nil, err
 	}
-	path, err := resolveDB(dbFlag)
+	path, err := resolveDB(o.db)
 	if err != nil {
 		return nil, nil, failed(exitUsage, "%v", err)
 	}
-	if dryRun {
-		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-			path = ""
+	var rec *incident.Recorder
+	var db *engine.DB
+	if _, statErr := os.Stat(path); dryRun && errors.Is(statErr, fs.ErrNotExist) {
+		db, err = engine.Open(ctx, "", engine.Options{})
+		if err != nil {
+			return nil, nil, failed(exitFailed, "%v", err)
 		}
+		rec = incident.NewRecorder(db, incident.Options{})
+	} else if rec, db, err = o.openRecorder(ctx, false); err != nil {
+		return nil, nil, err
 	}
-	db, err := engine.Open(ctx, path, engine.Options{})
-	if err != nil {
-		return nil, nil, failed(exitFailed, "%v", err)
-	}
-	im := &intake.Importer{Recorder: incident.NewRecorder(db, incident.Options{}), By: by, DryRun: dryRun, Out: ios.out, Err: ios.err}
+	im := &intake.Importer{Recorder: rec, By: by, DryRun: dryRun, Out: ios.out, Err: ios.err}
 	return im, func() { db.Close() }, nil
 }
 
@@ -203,7 +184,7 @@ func runIntakeMail(ctx context.Context, opts *intakeMailOptions, ios *ioStreams)
 		}
 		maildirs = append(maildirs, files)
 	}
-	im, done, err := openIntake(ctx, opts.db, opts.as, opts.dryRun, ios)
+	im, done, err := openIntake(ctx, &opts.record, opts.dryRun, ios)
 	if err != nil {
 		return err
 	}
@@ -319,7 +300,7 @@ func runIntakeForm(ctx context.Context, opts *intakeFormOptions, ios *ioStreams)
 	if err != nil {
 		return failed(exitFailed, "%s: %v", name, err)
 	}
-	im, done, err := openIntake(ctx, opts.db, opts.as, opts.dryRun, ios)
+	im, done, err := openIntake(ctx, &opts.record, opts.dryRun, ios)
 	if err != nil {
 		return err
 	}

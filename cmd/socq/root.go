@@ -101,6 +101,10 @@ Try it without any setup:  socq demo`,
 		newIngestCmd(ios),
 		newQueryCmd(ios),
 		newDemoCmd(ios),
+		newIncidentCmd(ios),
+		newTaskCmd(ios),
+		newHistoryCmd(ios),
+		newRuleCmd(ios),
 		newIntakeCmd(ios),
 	)
 	return root
