@@ -45,7 +45,8 @@ type Importer struct {
 	Out, Err io.Writer
 
 	Summary
-	seen map[string]seenID // external ids met in this run
+	seen  map[string]seenID // external ids met in this run
+	known map[string]int64  // external ids recorded before the run, read once
 }
 
 type seenID struct {
@@ -64,6 +65,21 @@ func (im *Importer) Add(ctx context.Context, place string, in incident.NewIncide
 		im.seen = map[string]seenID{}
 	}
 	if id := in.ExternalID; id != "" {
+		// Most of a mailbox read again was imported before: skip those
+		// without a transaction each. Create still checks, atomically,
+		// for what was recorded since.
+		if im.known == nil {
+			known, err := im.Recorder.ExternalIDs(ctx, "")
+			if err != nil {
+				return err
+			}
+			im.known = known
+		}
+		if number, ok := im.known[id]; ok {
+			im.Skipped++
+			fmt.Fprintf(im.Out, "skipped %s: already imported as incident %d (%s)\n", place, number, id)
+			return nil
+		}
 		if s, ok := im.seen[id]; ok {
 			im.Skipped++
 			if im.DryRun {

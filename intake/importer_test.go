@@ -215,3 +215,28 @@ func TestFormRowRefusedByRecorder(t *testing.T) {
 		t.Errorf("summary %+v stderr %q", im.Summary, errs)
 	}
 }
+
+// TestConcurrentIntake: a message another intake recorded after this one
+// started is still skipped (the Recorder checks in its transaction).
+func TestConcurrentIntake(t *testing.T) {
+	ctx := context.Background()
+	first, rec, out, errs := newImporter(t, false)
+	raws := mailFiles(t, "no-subject.eml", "subject-utf8.eml")
+	if err := first.Mail(ctx, raws[0], intake.MailOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	second := &intake.Importer{Recorder: rec, By: "jonas.becker@contoso.com", Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}
+	if err := second.Mail(ctx, raws[1], intake.MailOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := first.Mail(ctx, raws[1], intake.MailOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if first.Summary != (intake.Summary{Created: 1, Skipped: 1}) || second.Created != 1 || errs.Len() != 0 {
+		t.Errorf("first %+v second %+v stderr %q", first.Summary, second.Summary, errs)
+	}
+	if got := out.String(); got != "skipped subject-utf8.eml: already imported as incident 2 (mail:<b7c1e2d4-utf8@contoso.com>)\n" {
+		t.Errorf("stdout %q", got)
+	}
+}

@@ -169,8 +169,12 @@ func runIntakeMail(ctx context.Context, opts *intakeMailOptions, ios *ioStreams)
 		if f == "-" {
 			continue
 		}
-		if _, err := os.Stat(f); err != nil {
+		st, err := os.Stat(f)
+		if err != nil {
 			return intakeFileError(err)
+		}
+		if st.IsDir() {
+			return failed(exitUsage, "%s is a directory: give a Maildir with --mailbox %s", f, f)
 		}
 	}
 	var maildirs [][]string
