@@ -245,7 +245,13 @@ func (w *walker) part(h textproto.MIMEHeader, body io.Reader, depth int, top boo
 	isText := mediaType == "text/plain" || mediaType == "text/html"
 	if isText && disposition != "attachment" && name == "" {
 		data, _ := io.ReadAll(decodeTransfer(encoding, body))
-		text := decodeCharset(data, params["charset"])
+		label := params["charset"]
+		if mediaType == "text/html" && strings.TrimSpace(label) == "" {
+			// An HTML part may name its charset in a <meta> tag; without
+			// one this is UTF-8 when valid, else Windows-1252.
+			_, label, _ = charset.DetermineEncoding(data, "text/html")
+		}
+		text := decodeCharset(data, label)
 		if mediaType == "text/html" {
 			w.texts = append(w.texts, bodyText{text: HTMLToText(text), html: true})
 			return nil
@@ -451,12 +457,16 @@ func transferSize(encoding string, r io.Reader) int64 {
 	return n
 }
 
-// decodeCharset turns text in the named charset into UTF-8. Without a
-// charset (or with an unknown one) valid UTF-8 is kept and anything else
-// is read as Windows-1252, the most common mislabelled charset.
+// decodeCharset turns text in the named charset into UTF-8 (invalid
+// UTF-8 in a UTF-8 part becomes U+FFFD). Without a charset, with US-ASCII
+// or an unknown one, valid UTF-8 is kept and anything else is read as
+// Windows-1252, the most common unlabelled 8-bit charset.
 func decodeCharset(data []byte, label string) string {
 	label = strings.TrimSpace(label)
-	if label != "" && !strings.EqualFold(label, "us-ascii") && !strings.EqualFold(label, "utf-8") {
+	if strings.EqualFold(label, "utf-8") || strings.EqualFold(label, "utf8") {
+		return toValidText(string(data))
+	}
+	if label != "" && !strings.EqualFold(label, "us-ascii") {
 		if r, err := charset.NewReaderLabel(label, bytes.NewReader(data)); err == nil {
 			if out, err := io.ReadAll(r); err == nil {
 				return toValidText(string(out))

@@ -221,6 +221,22 @@ func TestParseMessageCases(t *testing.T) {
 			atts: 2,
 		},
 		{
+			name: "HTML naming its charset in a meta tag",
+			raw: "From: a@contoso.com\nSubject: m\nContent-Type: text/html\n\n" +
+				"<html><head><meta charset=\"iso-8859-15\"></head><body><p>Pr\xe9sident \xa4</p></body></html>\n",
+			title: "m", from: "a@contoso.com", body: "Président €",
+		},
+		{
+			name:  "invalid bytes in a UTF-8 part become replacement characters",
+			raw:   "From: a@contoso.com\nSubject: u\nContent-Type: text/plain; charset=UTF-8\n\nok \xff\n",
+			title: "u", from: "a@contoso.com", body: "ok \uFFFD",
+		},
+		{
+			name:  "KOI8-R body",
+			raw:   "From: a@contoso.com\nSubject: =?koi8-r?B?8NLJ18XU?=\nContent-Type: text/plain; charset=koi8-r\n\n\xf0\xd2\xc9\xd7\xc5\xd4\n",
+			title: "Привет", from: "a@contoso.com", body: "Привет",
+		},
+		{
 			name: "encoded-word file name",
 			raw: "From: a@contoso.com\nSubject: n\nContent-Type: multipart/mixed; boundary=b\n\n" +
 				"--b\nContent-Type: application/pdf; name=\"=?UTF-8?B?w5xiZXJzaWNodC5wZGY=?=\"\n\n%PDF\n--b--\n",

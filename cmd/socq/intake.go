@@ -90,6 +90,10 @@ A message whose headers cannot be read is reported as FILE: reason.`,
 	cmd.Flags().StringVar(&opts.owner, "owner", "", "assign the incidents to this person (UPN, email or name)")
 	cmd.Flags().StringArrayVar(&opts.tags, "tag", nil, "add this tag to every incident (repeatable)")
 	cmd.Flags().BoolVar(&opts.dryRun, "dry-run", false, "print what would be created; record nothing")
+	cmd.RegisterFlagCompletionFunc("tag", completeTags(&opts.record.db))
+	cmd.RegisterFlagCompletionFunc("owner", completeOwners(&opts.record.db))
+	cmd.RegisterFlagCompletionFunc("severity", cobra.FixedCompletions(incident.Severities, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("mailbox", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveFilterDirs))
 	return cmd
 }
 
@@ -134,6 +138,7 @@ reported as FILE:LINE: reason; the others are created; the exit code is 1.`,
 func intakeFlags(cmd *cobra.Command, o *recordOptions) {
 	dbFlag(cmd, &o.db)
 	cmd.Flags().StringVar(&o.as, "as", "", "the person acting: UPN, email or name (default $SOCQ_USER, else your OS user name)")
+	cmd.RegisterFlagCompletionFunc("as", completeOwners(&o.db))
 }
 
 // openIntake opens the database and a Recorder as the recording commands
