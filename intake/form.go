@@ -2,7 +2,9 @@ package intake
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/csv"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,7 +90,7 @@ type Submission struct {
 	Severity    string
 	Owner       string
 	Tags        []string
-	ID          string // the form response id; "" when no id column
+	ID          string // the form response id; "" when no id column (then Hash names it)
 	// Fields are the row's other non-empty columns, kept in
 	// AdditionalData.socqSource.fields.
 	Fields map[string]string
@@ -687,6 +689,8 @@ func (s *Submission) NewIncident(form, file string) incident.NewIncident {
 	}
 	if s.ID != "" {
 		source["responseId"] = s.ID
+	} else {
+		source["sha256"] = s.Hash()
 	}
 	if len(s.Fields) > 0 {
 		source["fields"] = s.Fields
@@ -699,10 +703,35 @@ func (s *Submission) NewIncident(form, file string) incident.NewIncident {
 		Tags:        append([]string{TagFromForm}, s.Tags...),
 		Source:      source,
 	}
-	if s.ID != "" {
-		in.ExternalID = FormExternalID(form, s.ID)
+	in.ExternalID = FormExternalID(form, s.ID)
+	if s.ID == "" {
+		in.ExternalID = FormExternalID(form, "sha256:"+s.Hash())
 	}
 	return in
+}
+
+// Hash names a response without an id by its values (not its line): the
+// first 128 bits of their SHA-256, in hex. The same row exported again is
+// skipped; a row changed since is a new response.
+func (s *Submission) Hash() string {
+	h := sha256.New()
+	put := func(k, v string) { fmt.Fprintf(h, "%d:%s=%d:%s;", len(k), k, len(v), v) }
+	put(FieldTitle, s.Title)
+	put(FieldDescription, s.Description)
+	put(FieldSeverity, s.Severity)
+	put(FieldOwner, s.Owner)
+	for _, t := range s.Tags {
+		put(FieldTags, t)
+	}
+	keys := make([]string, 0, len(s.Fields))
+	for k := range s.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		put("field "+k, s.Fields[k])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // FormExternalID is the id a form response is recorded under.

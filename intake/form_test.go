@@ -233,8 +233,12 @@ func TestSubmissionNewIncident(t *testing.T) {
 		in.Source["line"] != 4 || in.Source["file"] != "f.csv" || in.Source["form"] != "phish-form" {
 		t.Errorf("%+v", in)
 	}
-	if in := (&Submission{Title: "T"}).NewIncident("", "f.csv"); in.ExternalID != "" {
-		t.Errorf("a row without id got external id %q", in.ExternalID)
+	// A row without id is named by its values, not by its line.
+	a := (&Submission{Line: 2, Title: "T", Fields: map[string]string{"When": "Monday"}}).NewIncident("", "f.csv")
+	b := (&Submission{Line: 9, Title: "T", Fields: map[string]string{"When": "Monday"}}).NewIncident("", "g.csv")
+	c := (&Submission{Line: 2, Title: "T", Fields: map[string]string{"When": "Tuesday"}}).NewIncident("", "f.csv")
+	if !strings.HasPrefix(a.ExternalID, "form:sha256:") || len(a.ExternalID) != len("form:sha256:")+32 || a.ExternalID != b.ExternalID || a.ExternalID == c.ExternalID {
+		t.Errorf("ids of rows without id: %q %q %q", a.ExternalID, b.ExternalID, c.ExternalID)
 	}
 	if FormExternalID("", "9") != "form:9" {
 		t.Error(FormExternalID("", "9"))

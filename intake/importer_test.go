@@ -240,3 +240,28 @@ func TestConcurrentIntake(t *testing.T) {
 		t.Errorf("stdout %q", got)
 	}
 }
+
+// TestFormWithoutIDColumn: without an id column the same export read
+// again is still skipped, row by row, by the rows' values.
+func TestFormWithoutIDColumn(t *testing.T) {
+	ctx := context.Background()
+	im, rec, out, _ := newImporter(t, false)
+	csv := "Timestamp,Title,Severity\n2026-12-01 09:00,Lost badge,low\n2026-12-01 09:05,Lost badge,low\n"
+	read := func(data string) *intake.Form {
+		f, err := intake.ReadForm(strings.NewReader(data), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	if err := im.Form(ctx, "a.csv", read(csv), ""); err != nil {
+		t.Fatal(err)
+	}
+	again := &intake.Importer{Recorder: rec, By: analyst, Out: out, Err: out}
+	if err := again.Form(ctx, "a.csv", read(csv+"2026-12-02 10:00,Tailgating,high\n"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if im.Created != 2 || again.Summary != (intake.Summary{Created: 1, Skipped: 2}) {
+		t.Errorf("first %+v, again %+v\n%s", im.Summary, again.Summary, out)
+	}
+}

@@ -111,8 +111,9 @@ tags=COL,id=COL (tags: separated by commas or semicolons). Unmapped fields are
 looked for under common names (Title, Subject; Description, Details;
 Severity; Owner, Assigned To; Tags, Labels; ID, Response ID). Without a
 description column the other answers, "Question: answer" a line, are the
-description. With an id column a response already imported is skipped; give
---form NAME when two forms' ids could be the same.
+description. A response already imported is skipped: by its id when there is an
+id column (give --form NAME when two forms' ids could be the same), else by
+its values, so the same export read again creates nothing.
 
 CSV: a header row; comma, semicolon or tab separated; quoted fields may span
 lines (a row is reported by the line it starts on); a byte order mark and
