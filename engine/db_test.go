@@ -107,3 +107,19 @@ func TestConcurrentTransactionsWait(t *testing.T) {
 		t.Errorf("counter = %d, %v; want 8", n, err)
 	}
 }
+
+func TestIsConflict(t *testing.T) {
+	for msg, want := range map[string]bool{
+		"TransactionContext Error: Conflict on update!":                            true,
+		"commit: TransactionContext Error: Catalog write-write conflict on create": true,
+		"Constraint Error: duplicate key":                                          false,
+		"Binder Error: column not found":                                           false,
+	} {
+		if got := IsConflict(errors.New(msg)); got != want {
+			t.Errorf("IsConflict(%q) = %v", msg, got)
+		}
+	}
+	if IsConflict(nil) {
+		t.Error("IsConflict(nil)")
+	}
+}

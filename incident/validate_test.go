@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/socq/socq/incident"
 )
@@ -520,4 +521,18 @@ func TestPersonActing(t *testing.T) {
 	}
 	_, err := rec.Create(context.Background(), "bad@", incident.NewIncident{Title: "a"})
 	wantInvalid(t, err, "person acting (--as)", "not an email address")
+}
+
+func TestActivityTimes(t *testing.T) {
+	rec, _ := newRecorder(t)
+	first := time.Date(2026, 10, 5, 7, 0, 0, 0, time.UTC)
+	_, err := rec.Create(context.Background(), mei, incident.NewIncident{Title: "a", FirstActivity: first, LastActivity: first.Add(-time.Minute)})
+	wantInvalid(t, err, "last activity", "before the first activity")
+	inc := mustCreate(t, rec, incident.NewIncident{Title: "a", FirstActivity: first, LastActivity: first.Add(time.Hour)})
+	if !inc.FirstActivityTime.Equal(first) || !inc.LastActivityTime.Equal(first.Add(time.Hour)) {
+		t.Errorf("activity %v..%v", inc.FirstActivityTime, inc.LastActivityTime)
+	}
+	if plain := mustCreate(t, rec, incident.NewIncident{Title: "b"}); !plain.FirstActivityTime.IsZero() {
+		t.Error("activity time invented")
+	}
 }

@@ -65,7 +65,10 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	}
 	units := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour}
 	if u, ok := units[s[len(s)-1]]; ok {
-		if n, err := strconv.Atoi(s[:len(s)-1]); err == nil && n >= 0 {
+		if n, err := strconv.ParseInt(s[:len(s)-1], 10, 64); err == nil && n >= 0 {
+			if n > int64(200*365*24*time.Hour/u) {
+				return time.Time{}, failed(exitUsage, "--since %q: more than 200 years back", s)
+			}
 			return now.Add(-time.Duration(n) * u), nil
 		}
 	}

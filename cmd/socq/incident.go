@@ -79,6 +79,10 @@ func (o *recordOptions) openRecorder(ctx context.Context, readOnly bool) (*incid
 	if errors.Is(err, engine.ErrNoDatabase) {
 		return nil, nil, failed(exitNotFound, "no database at %s: record an incident first (socq incident create) or load history (socq ingest)", path)
 	}
+	if err != nil && strings.Contains(err.Error(), "Could not set lock on file") {
+		// Another process has the database open for writing.
+		return nil, nil, failed(exitFailed, "the database is in use by another process; nothing was recorded, try again (%v)", err)
+	}
 	if err != nil {
 		return nil, nil, failed(exitFailed, "%v", err)
 	}

@@ -157,15 +157,19 @@ func runTaskList(ctx context.Context, ropts *recordOptions, ios *ioStreams, inci
 
 var taskColumns = []engine.Column{
 	{Name: "#", Type: engine.Long}, {Name: "taskId", Type: engine.String}, {Name: "title", Type: engine.String},
-	{Name: "status", Type: engine.String}, {Name: "createdBy", Type: engine.String}, {Name: "createdTimeUtc", Type: engine.DateTime},
-	{Name: "lastModifiedBy", Type: engine.String}, {Name: "lastModifiedTimeUtc", Type: engine.DateTime},
+	{Name: "status", Type: engine.String}, {Name: "createdBy", Type: engine.String}, {Name: "lastModifiedBy", Type: engine.String},
+	{Name: "lastModifiedTimeUtc", Type: engine.DateTime}, {Name: "createdTimeUtc", Type: engine.DateTime},
 	{Name: "lastCompletedTimeUtc", Type: engine.DateTime}, {Name: "description", Type: engine.String},
 }
 
 // printTasks prints tasks as a table or CSV. The # column is pos[i], or the
 // position in tasks when pos is nil.
 func printTasks(ios *ioStreams, format string, tasks []incident.Task, pos []any) error {
-	w, err := output.New(ios.out, format, taskColumns)
+	cols := taskColumns
+	if format == "table" {
+		cols = taskColumns[:7] // a person's view: who and when, not every time
+	}
+	w, err := output.New(ios.out, format, cols)
 	if err != nil {
 		return failed(exitUsage, "%v", err)
 	}
@@ -180,9 +184,9 @@ func printTasks(ios *ioStreams, format string, tasks []incident.Task, pos []any)
 		if pos != nil {
 			p = pos[i]
 		}
-		row := []any{p, task.ID, task.Title, task.Status, task.CreatedBy.ModifiedBy(), t(task.CreatedTimeUTC),
-			task.LastModifiedBy.ModifiedBy(), t(task.LastModifiedTimeUTC), t(task.LastCompletedTimeUTC), task.Description}
-		if err := w.Row(row); err != nil {
+		row := []any{p, task.ID, task.Title, task.Status, task.CreatedBy.ModifiedBy(), task.LastModifiedBy.ModifiedBy(),
+			t(task.LastModifiedTimeUTC), t(task.CreatedTimeUTC), t(task.LastCompletedTimeUTC), task.Description}
+		if err := w.Row(row[:len(cols)]); err != nil {
 			return err
 		}
 	}
