@@ -49,16 +49,13 @@ var defaultColumns = map[string][]string{
 // Mapping maps form fields (FormFields) to column names.
 type Mapping map[string]string
 
-// ParseMapping reads --map values: FIELD=COLUMN pairs separated by commas
-// (a column name with a comma can be given in a --map of its own).
+// ParseMapping reads --map values: FIELD=COLUMN pairs separated by commas.
+// A comma splits pairs only where a field name and = follow it, so a column
+// name may contain commas ("description=Where, when and what,id=ID").
 func ParseMapping(values []string) (Mapping, error) {
 	m := Mapping{}
 	for _, v := range values {
-		pairs := strings.Split(v, ",")
-		if k, col, ok := strings.Cut(v, "="); ok && !strings.Contains(k, ",") && strings.Count(v, "=") == 1 {
-			pairs = []string{k + "=" + col} // one pair: the column may contain commas
-		}
-		for _, p := range pairs {
+		for _, p := range splitPairs(v) {
 			if strings.TrimSpace(p) == "" {
 				continue
 			}
@@ -69,7 +66,7 @@ func ParseMapping(values []string) (Mapping, error) {
 				return nil, fmt.Errorf("--map %q: want FIELD=COLUMN (fields: %s)", p, strings.Join(FormFields, ", "))
 			}
 			if !slices.Contains(FormFields, field) {
-				return nil, fmt.Errorf("--map %q: unknown field %q (fields: %s)", p, k, strings.Join(FormFields, ", "))
+				return nil, fmt.Errorf("--map %q: unknown field %q (fields: %s)", p, strings.TrimSpace(k), strings.Join(FormFields, ", "))
 			}
 			if prev, dup := m[field]; dup && prev != col {
 				return nil, fmt.Errorf("--map: %s is mapped twice (%q and %q)", field, prev, col)
@@ -78,6 +75,25 @@ func ParseMapping(values []string) (Mapping, error) {
 		}
 	}
 	return m, nil
+}
+
+// splitPairs splits a --map value at the commas that start a new
+// FIELD=COLUMN pair: those followed by a word and "=" (a known field or
+// not, so a misspelt one is reported rather than read as part of a column).
+func splitPairs(v string) []string {
+	var pairs []string
+	start := 0
+	for i := 0; i < len(v); i++ {
+		if v[i] != ',' {
+			continue
+		}
+		rest := strings.TrimLeft(v[i+1:], " ")
+		if k, _, ok := strings.Cut(rest, "="); ok && k != "" && !strings.ContainsAny(k, ", ") || rest == "" {
+			pairs = append(pairs, v[start:i])
+			start = i + 1
+		}
+	}
+	return append(pairs, v[start:])
 }
 
 // Submission is one row (CSV) or object (JSON) of a form export, mapped to

@@ -22,6 +22,9 @@ func TestParseMapping(t *testing.T) {
 		{in: []string{"Title = Summary ", "id=ID"}, want: Mapping{"title": "Summary", "id": "ID"}},
 		// One pair alone in a --map: the column may contain commas.
 		{in: []string{"description=Where, when and what"}, want: Mapping{"description": "Where, when and what"}},
+		{in: []string{"description=Where, when and what,id=ID"}, want: Mapping{"description": "Where, when and what", "id": "ID"}},
+		{in: []string{"title=A,"}, want: Mapping{"title": "A"}},
+		{in: []string{"title=A,titel=B"}, wantErr: `unknown field "titel"`},
 		{in: []string{"titel=x"}, wantErr: `unknown field "titel"`},
 		{in: []string{"title"}, wantErr: "want FIELD=COLUMN"},
 		{in: []string{"title="}, wantErr: "want FIELD=COLUMN"},
