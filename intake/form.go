@@ -195,7 +195,7 @@ func decodeText(raw []byte) []byte {
 	if bytes.HasPrefix(raw, []byte{0xFF, 0xFE}) || bytes.HasPrefix(raw, []byte{0xFE, 0xFF}) || bytes.HasPrefix(raw, []byte{0xEF, 0xBB, 0xBF}) {
 		out, _, err := transform.Bytes(unicode.BOMOverride(unicode.UTF8.NewDecoder()), raw)
 		if err == nil {
-			return out
+			return bytes.ToValidUTF8(out, []byte("\uFFFD"))
 		}
 	}
 	if utf8.Valid(raw) {
