@@ -51,6 +51,9 @@ func Compile(q *parser.Query, cat *Catalog, opts CompileOptions) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
+	if len(sc.cols) == 0 {
+		return nil, parser.Errorf(q.Pipe.Span(), "the query's result has no columns")
+	}
 	return c.finish(sc), nil
 }
 
@@ -150,8 +153,29 @@ func (s *scope) index(name string) int {
 // addCTE appends a stage and returns its name.
 func (c *compiler) addCTE(body string) string {
 	name := fmt.Sprintf("s%d", len(c.ctes))
-	c.ctes = append(c.ctes, name+" AS (\n  "+strings.ReplaceAll(body, "\n", "\n  ")+"\n)")
+	c.ctes = append(c.ctes, name+" AS (\n  "+indentSQL(body, "  ")+"\n)")
 	return name
+}
+
+// indentSQL puts prefix after every line break of sql that is not inside a
+// string literal or a quoted identifier: a line break inside one is data
+// (a multi-line KQL string, a column name) and must stay as it is.
+func indentSQL(sql, prefix string) string {
+	var b strings.Builder
+	var quote byte // the quote sql is inside of, or 0
+	for i := 0; i < len(sql); i++ {
+		ch := sql[i]
+		b.WriteByte(ch)
+		switch {
+		case quote != 0 && ch == quote:
+			quote = 0 // a doubled quote closes and reopens: the same result
+		case quote == 0 && (ch == '\'' || ch == '"'):
+			quote = ch
+		case quote == 0 && ch == '\n':
+			b.WriteString(prefix)
+		}
+	}
+	return b.String()
 }
 
 func (c *compiler) finish(sc *scope) *Plan {
@@ -213,6 +237,8 @@ func (c *compiler) source(src parser.Source) (*scope, error) {
 		return c.rangeSource(s)
 	case *parser.Union:
 		return c.union(s, nil)
+	case *parser.Call:
+		return c.callTabular(s)
 	}
 	return c.table(src.(*parser.Ident))
 }

@@ -6,11 +6,15 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -56,16 +60,45 @@ type Options struct {
 	// network and extension access is off. Either way the configuration is
 	// locked, so SQL cannot turn access back on.
 	ReadPaths []string
+	// Command names the socq command opening the database ("ingest",
+	// "query", "serve"); the lock file records it, so that another process
+	// waiting for the database can say whom it waits for.
+	Command string
+	// LockWait is how long Open waits while another process holds the
+	// database (a writer waits for everyone, a reader for a writer) before
+	// it fails with an *InUseError. Zero means $SOCQ_LOCK_WAIT, else
+	// DefaultLockWait; negative means do not wait.
+	LockWait time.Duration
+	// Waiting, when not nil, gets one line ("waiting for socq ingest, pid
+	// 1234 ...") when Open has to wait for the lock. Commands pass stderr
+	// when it is a terminal.
+	Waiting io.Writer
+	// MemoryLimit is DuckDB's memory_limit for the database ("2GB",
+	// "512MiB"). Empty means $SOCQ_MEMORY_LIMIT, else DuckDB's default
+	// (80% of the machine's memory). It is set before the configuration is
+	// locked, so SQL cannot raise it.
+	MemoryLimit string
 }
 
 // DB is socq's database: the only place that talks to DuckDB.
 type DB struct {
-	sql  *sql.DB
-	path string
+	sql         *sql.DB
+	path        string
+	lock        *fileLock // nil for an in-memory database
+	memoryLimit string    // as the user gave it; "" for DuckDB's default
 }
 
 // Open opens (and in write mode creates and migrates) the database at path.
 // An empty path opens a private in-memory database.
+//
+// Every connection is sandboxed: no extension is installed or loaded, no
+// file but the database (and opts.ReadPaths) and no network is reachable,
+// persistent secrets and community extensions are off, and the
+// configuration is locked, so no SQL can change any of that.
+//
+// A database file is locked for the life of the DB (see LockPath): a writer
+// exclusively, a reader shared. Open waits for another process's lock (see
+// Options.LockWait) and then fails with an *InUseError naming it.
 func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path != "" && opts.ReadOnly {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -75,55 +108,154 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if path == "" && opts.ReadOnly {
 		return nil, errors.New("open database: an in-memory database cannot be read-only")
 	}
-	if path != "" && !opts.ReadOnly {
-		// The default place ($XDG_DATA_HOME/socq) may not exist yet.
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, fmt.Errorf("open database %s: %w", path, err)
+	memoryLimit := strings.TrimSpace(opts.MemoryLimit)
+	if memoryLimit == "" {
+		memoryLimit = strings.TrimSpace(os.Getenv("SOCQ_MEMORY_LIMIT"))
+	}
+	var lock *fileLock
+	if path != "" {
+		if !opts.ReadOnly {
+			// The default place ($XDG_DATA_HOME/socq) may not exist yet.
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, fmt.Errorf("open database %s: %w", path, err)
+			}
+		}
+		wait, err := lockWait(opts)
+		if err != nil {
+			return nil, err
+		}
+		if lock, err = acquireLock(ctx, path, !opts.ReadOnly, opts.Command, wait, opts.Waiting); err != nil {
+			return nil, err
 		}
 	}
+	db, err := open(ctx, path, opts, memoryLimit)
+	if err != nil {
+		lock.release()
+		return nil, err
+	}
+	db.lock = lock
+	return db, nil
+}
+
+// sandboxParams are the DuckDB settings every connection starts with; they
+// can only be given when the database starts.
+func sandboxParams(opts Options) url.Values {
 	params := url.Values{}
 	params.Set("autoload_known_extensions", "false")
 	params.Set("autoinstall_known_extensions", "false")
+	params.Set("allow_community_extensions", "false")
+	params.Set("allow_unsigned_extensions", "false")
+	params.Set("allow_persistent_secrets", "false")
 	if opts.ReadOnly {
 		params.Set("access_mode", "read_only")
 	}
 	if len(opts.ReadPaths) == 0 {
 		params.Set("enable_external_access", "false")
 	}
+	return params
+}
+
+func open(ctx context.Context, path string, opts Options, memoryLimit string) (*DB, error) {
+	// The settings are global to the database: the first connection makes
+	// them and locks them, and every later connection starts with them.
+	// (A later connection could not set them again: they are locked.)
+	var mu sync.Mutex
+	configured := false
 	init := func(e driver.ExecerContext) error {
-		stmts := []string{`SET TimeZone = 'UTC'`}
+		mu.Lock()
+		defer mu.Unlock()
+		if configured {
+			return nil
+		}
+		// Another Open of the same file in this process shares DuckDB's
+		// instance (duckdb-go caches instances by path), whose settings are
+		// made and locked already: check them instead. (Only readers share:
+		// a writer's lock excludes every other Open.)
+		if shared, err := sandboxedAlready(ctx, e); err != nil || shared {
+			configured = err == nil
+			return err
+		}
+		stmts := []string{`SET GLOBAL TimeZone = 'UTC'`}
+		if memoryLimit != "" {
+			stmts = append(stmts, `SET GLOBAL memory_limit = `+QuoteString(memoryLimit))
+		}
 		if len(opts.ReadPaths) > 0 {
 			quoted := make([]string, len(opts.ReadPaths))
 			for i, p := range opts.ReadPaths {
 				quoted[i] = QuoteString(p)
 			}
 			stmts = append(stmts,
-				`SET allowed_paths = [`+strings.Join(quoted, ", ")+`]`,
-				`SET enable_external_access = false`)
+				`SET GLOBAL allowed_paths = [`+strings.Join(quoted, ", ")+`]`,
+				`SET GLOBAL enable_external_access = false`)
 		}
-		stmts = append(stmts, `SET lock_configuration = true`)
+		stmts = append(stmts, `SET GLOBAL lock_configuration = true`)
 		for _, s := range stmts {
 			if _, err := e.ExecContext(ctx, s, nil); err != nil {
+				if strings.HasPrefix(s, "SET GLOBAL memory_limit") {
+					return fmt.Errorf("memory limit %q: %w (give a size such as 2GB or 512MiB)", memoryLimit, err)
+				}
 				return fmt.Errorf("%s: %w", s, err)
 			}
 		}
+		configured = true
 		return nil
 	}
-	connector, err := duckdb.NewConnector(path+"?"+params.Encode(), init)
+	connector, err := duckdb.NewConnector(path+"?"+sandboxParams(opts).Encode(), init)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", displayPath(path), err)
+		return nil, openError(path, fmt.Errorf("open database %s: %w", displayPath(path), err))
 	}
-	db := &DB{sql: sql.OpenDB(connector), path: path}
+	db := &DB{sql: sql.OpenDB(connector), path: path, memoryLimit: memoryLimit}
 	// One connection: each connection to ":memory:" would be its own
-	// database, and TimeZone is a per-connection setting that a second
-	// connection could not set once the configuration is locked. Concurrent
-	// users of one DB wait for each other's transactions.
+	// database, and with one connection concurrent users of one DB (the
+	// server's requests) wait for each other's transactions instead of
+	// failing on DuckDB's write-write conflicts.
 	db.sql.SetMaxOpenConns(1)
 	if err := db.migrate(ctx, opts.ReadOnly); err != nil {
-		db.Close()
-		return nil, err
+		db.sql.Close()
+		return nil, openError(path, err)
 	}
 	return db, nil
+}
+
+// sandboxedAlready reports whether the database of connection e has its
+// configuration locked already with external access off; it fails if the
+// configuration is locked with external access on.
+func sandboxedAlready(ctx context.Context, e driver.ExecerContext) (bool, error) {
+	q, ok := e.(driver.QueryerContext)
+	if !ok {
+		return false, nil
+	}
+	rows, err := q.QueryContext(ctx, `SELECT current_setting('lock_configuration'), current_setting('enable_external_access')`, nil)
+	if err != nil {
+		return false, fmt.Errorf("read settings: %w", err)
+	}
+	defer rows.Close()
+	values := make([]driver.Value, 2)
+	if err := rows.Next(values); err != nil {
+		return false, fmt.Errorf("read settings: %w", err)
+	}
+	locked, _ := values[0].(bool)
+	external, _ := values[1].(bool)
+	if locked && external {
+		return false, errors.New("the database is open in this process with external access on")
+	}
+	return locked, nil
+}
+
+// duckDBLockPID finds the process DuckDB names in its lock error: "Could not
+// set lock on file ...: Conflicting lock is held in /usr/bin/x (PID 1234)".
+var duckDBLockPID = regexp.MustCompile(`Conflicting lock is held in (.*?) \(PID (\d+)\)`)
+
+// openError turns DuckDB's lock error, which only a process that is not socq
+// (or predates socq's lock file) can cause, into one naming that process.
+func openError(path string, err error) error {
+	if m := duckDBLockPID.FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("database %s is in use by %s, pid %s (not a socq command that waits its turn): try again when it has finished", path, filepath.Base(m[1]), m[2])
+	}
+	if strings.Contains(err.Error(), "Could not set lock on file") {
+		return fmt.Errorf("database %s is in use by another process: try again when it has finished", path)
+	}
+	return err
 }
 
 func displayPath(path string) string {
@@ -133,8 +265,22 @@ func displayPath(path string) string {
 	return path
 }
 
-// Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+// Close closes the database and releases its lock.
+func (db *DB) Close() error {
+	err := db.sql.Close()
+	return errors.Join(err, db.lock.release())
+}
+
+// Setting returns the value of a DuckDB setting on a connection of db, as
+// text ("false", "2.0 GiB"). Tests use it to check the sandbox.
+func (db *DB) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := db.sql.QueryRowContext(ctx, `SELECT CAST(current_setting(?) AS VARCHAR)`, name).Scan(&v)
+	if err != nil {
+		return "", fmt.Errorf("read setting %s: %w", name, err)
+	}
+	return v, nil
+}
 
 func (db *DB) schemaVersion(ctx context.Context) (int, error) {
 	var exists bool

@@ -9,11 +9,18 @@
 // all in one database transaction:
 //
 //	rec := incident.NewRecorder(db, incident.Options{})
-//	inc, err := rec.Create(ctx, "mei.lin@contoso.com", incident.NewIncident{Title: "Phishing", Severity: "high"})
-//	inc, err = rec.Update(ctx, "mei.lin@contoso.com", inc.Number, incident.Change{Status: ptr("Active"), IfMatch: inc.Etag})
-//	inc, task, err := rec.AddTask(ctx, "mei.lin@contoso.com", inc.Number, incident.NewTask{Title: "Call the user"})
-//	inc, task, err = rec.CompleteTask(ctx, "mei.lin@contoso.com", inc.Number, task.ID)
-//	inc, err = rec.Close(ctx, "mei.lin@contoso.com", inc.Number, incident.Closing{Classification: "true-positive", Comment: "confirmed"})
+//	by := "mei.lin@contoso.com"
+//	inc, err := rec.Create(ctx, by, incident.NewIncident{Title: "Phishing", Severity: "high"})
+//	active := "Active"
+//	inc, err = rec.Update(ctx, by, inc.Number, incident.Change{Status: &active, IfMatch: inc.Etag})
+//	_, task, err := rec.AddTask(ctx, by, inc.Number, incident.NewTask{Title: "Call the user"})
+//	_, task, err = rec.CompleteTask(ctx, by, inc.Number, task.ID)
+//	inc, err = rec.Close(ctx, by, inc.Number, incident.Closing{Classification: "true-positive", Comment: "confirmed"})
+//	events, err := rec.History(ctx, incident.HistoryFilter{IncidentNumber: inc.Number})
+//
+// Automation rules (AddRule, Rules, SetRuleEnabled, DeleteRule) run inside
+// Create and Update/Close/Reopen. Get and List read the current state;
+// Tags and Owners feed shell completion.
 //
 // The first argument after ctx names the person acting: a UPN/email or a
 // display name. Errors: *ValidationError (exit 1 in the CLI), *NotFoundError

@@ -52,7 +52,8 @@ func newTask(id, title, description string, by Person, at time.Time) Task {
 }
 
 // CompleteTask sets a New task to Completed (and its lastCompletedTimeUtc).
-// ref is the taskId, a unique prefix of it, or the 1-based position.
+// ref is the taskId, a unique prefix of it (4 characters or more), or the
+// 1-based position.
 func (r *Recorder) CompleteTask(ctx context.Context, by string, number int64, ref string) (*Incident, *Task, error) {
 	return r.onTask(ctx, by, number, ref, func(t *Task, at time.Time) error {
 		if t.Status == TaskCompleted {
@@ -190,13 +191,18 @@ func (r *Recorder) taskChange(ctx context.Context, by string, number int64, fn f
 	return result, err
 }
 
+// minTaskPrefix is the shortest taskId prefix accepted, so a short number
+// beyond the last position ("9" of 3 tasks) is never read as a prefix.
+const minTaskPrefix = 4
+
 // findTask resolves ref: a 1-based position among the current tasks, the
-// taskId, or a unique prefix of it (case-insensitive).
+// taskId, or a unique prefix of it of at least 4 characters
+// (case-insensitive).
 func findTask(inc *Incident, ref string) (int, error) {
 	ref = strings.TrimSpace(ref)
 	what := fmt.Sprintf("task %q of incident %d", ref, inc.Number)
 	if ref == "" {
-		return 0, invalid("task", "no task given: use its position (1, 2, …), its taskId or a prefix of it")
+		return 0, invalid("task", "no task given: use its position (1, 2, …), its taskId or 4 or more of its first characters")
 	}
 	if n, err := strconv.Atoi(ref); err == nil && n >= 1 && n <= len(inc.Tasks) {
 		return n - 1, nil
@@ -206,7 +212,7 @@ func findTask(inc *Incident, ref string) (int, error) {
 		if strings.EqualFold(t.ID, ref) {
 			return i, nil
 		}
-		if len(t.ID) >= len(ref) && strings.EqualFold(t.ID[:len(ref)], ref) {
+		if len(ref) >= minTaskPrefix && len(t.ID) >= len(ref) && strings.EqualFold(t.ID[:len(ref)], ref) {
 			found = append(found, i)
 		}
 	}
@@ -217,7 +223,7 @@ func findTask(inc *Incident, ref string) (int, error) {
 		if len(inc.Tasks) == 0 {
 			return 0, &NotFoundError{What: what, Detail: "not found: the incident has no tasks"}
 		}
-		return 0, &NotFoundError{What: what, Detail: fmt.Sprintf("not found: give a position 1..%d, a taskId or a prefix of one", len(inc.Tasks))}
+		return 0, &NotFoundError{What: what, Detail: fmt.Sprintf("not found: give a position 1..%d, a taskId or 4 or more of its first characters", len(inc.Tasks))}
 	}
 	ids := make([]string, len(found))
 	for i, f := range found {

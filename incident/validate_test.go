@@ -297,8 +297,16 @@ func TestTaskReference(t *testing.T) {
 	if err != nil || task.ID != ids[2] || task.Description != "d" {
 		t.Errorf("by id, any case: %+v %v", task, err)
 	}
-	if _, _, err := rec.CompleteTask(ctx, mei, inc.Number, "4"); !errors.Is(err, incident.ErrNotFound) {
-		t.Errorf("position 4 of 3: %v", err)
+	// Positions beyond the last are not found, never read as a prefix of
+	// an id that happens to start with that digit; prefixes need 4 characters.
+	for _, ref := range []string{"4", "9", "12", ids[0][:1], ids[0][:3]} {
+		if _, _, err := rec.CompleteTask(ctx, mei, inc.Number, ref); !errors.Is(err, incident.ErrNotFound) {
+			t.Errorf("ref %q: %v, want not found", ref, err)
+		}
+	}
+	_, task, err = rec.CompleteTask(ctx, mei, inc.Number, ids[0][:4])
+	if err != nil || task.ID != ids[0] {
+		t.Errorf("4-character prefix: %+v %v", task, err)
 	}
 	if _, _, err := rec.CompleteTask(ctx, mei, inc.Number, "zzz"); !errors.Is(err, incident.ErrNotFound) {
 		t.Errorf("unknown id: %v", err)

@@ -21,7 +21,7 @@ type historyOptions struct {
 }
 
 func newHistoryCmd(ios *ioStreams) *cobra.Command {
-	opts := &historyOptions{}
+	opts := &historyOptions{record: recordOptions{command: "history", ios: ios}}
 	cmd := &cobra.Command{
 		Use:   "history [INCIDENT] [--by PERSON] [--since 7d]",
 		Short: "The change timeline of incidents: who changed what and when, tasks included",

@@ -24,6 +24,13 @@ type recordOptions struct {
 	db     string
 	format string
 	as     string
+	// command names the command for the database's lock file ("incident"),
+	// ios is where Open says it is waiting for another process.
+	command string
+	ios     *ioStreams
+	// lockWait is engine.Options.LockWait: 0 is the default wait, negative
+	// does not wait (shell completion must not hang).
+	lockWait time.Duration
 }
 
 // recordFlags adds --db, -o and --as to a command group (persistent, so
@@ -75,13 +82,17 @@ func (o *recordOptions) openRecorder(ctx context.Context, readOnly bool) (*incid
 	if err != nil {
 		return nil, nil, failed(exitUsage, "%v", err)
 	}
-	db, err := engine.Open(ctx, path, engine.Options{ReadOnly: readOnly})
+	eopts := engine.Options{ReadOnly: readOnly, Command: o.command, LockWait: o.lockWait}
+	if o.ios != nil && isTerminal(o.ios.err) {
+		eopts.Waiting = o.ios.err
+	}
+	db, err := engine.Open(ctx, path, eopts)
 	if errors.Is(err, engine.ErrNoDatabase) {
 		return nil, nil, failed(exitNotFound, "no database at %s: record an incident first (socq incident create) or load history (socq ingest)", path)
 	}
-	if err != nil && strings.Contains(err.Error(), "Could not set lock on file") {
-		// Another process has the database open for writing.
-		return nil, nil, failed(exitFailed, "the database is in use by another process; nothing was recorded, try again (%v)", err)
+	var inUse *engine.InUseError
+	if errors.As(err, &inUse) && !readOnly {
+		return nil, nil, failed(exitFailed, "%v: nothing was recorded, try again", err)
 	}
 	if err != nil {
 		return nil, nil, failed(exitFailed, "%v", err)
@@ -142,7 +153,7 @@ type incidentDeleteOptions struct {
 }
 
 func newIncidentCmd(ios *ioStreams) *cobra.Command {
-	ropts := &recordOptions{}
+	ropts := &recordOptions{command: "incident", ios: ios}
 	cmd := &cobra.Command{
 		Use:   "incident",
 		Short: "Record incidents as Sentinel does: create, update, close, reopen, delete, list, show",
@@ -699,7 +710,7 @@ func complete(ctx context.Context, dbFlag, prefix string, fn func(context.Contex
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ropts := &recordOptions{db: dbFlag}
+	ropts := &recordOptions{db: dbFlag, command: "completion", lockWait: -1}
 	rec, db, err := ropts.openRecorder(ctx, true)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp

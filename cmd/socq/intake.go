@@ -57,7 +57,7 @@ printed; what could not be imported is reported on stderr as FILE: reason
 }
 
 func newIntakeMailCmd(ios *ioStreams) *cobra.Command {
-	opts := &intakeMailOptions{}
+	opts := &intakeMailOptions{record: recordOptions{command: "intake mail", ios: ios}}
 	cmd := &cobra.Command{
 		Use:   "mail [--mailbox DIR | --mbox FILE | FILE.eml... | -] [--severity S] [--tag T]... [--owner O] [--dry-run]",
 		Short: "Create an incident for each email message",
@@ -98,7 +98,7 @@ A message whose headers cannot be read is reported as FILE: reason.`,
 }
 
 func newIntakeFormCmd(ios *ioStreams) *cobra.Command {
-	opts := &intakeFormOptions{}
+	opts := &intakeFormOptions{record: recordOptions{command: "intake form", ios: ios}}
 	cmd := &cobra.Command{
 		Use:   "form FILE.csv|FILE.json [--map FIELD=COLUMN,...] [--form NAME] [--dry-run]",
 		Short: "Create an incident for each response of a form export",

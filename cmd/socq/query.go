@@ -76,56 +76,26 @@ func queryText(ios *ioStreams, file string, args []string) (string, error) {
 	return args[0], nil
 }
 
-// parseQuery parses KQL, printing a caret error on failure.
-func parseQuery(ios *ioStreams, text string) (*parser.Query, error) {
-	q, err := parser.Parse(text)
-	if err != nil {
-		return nil, queryError(ios, text, err)
-	}
-	return q, nil
-}
-
-// compileQuery compiles a parsed query. db, when not nil, answers the
-// questions about the data some operators need (bag_unpack's columns).
-func compileQuery(ctx context.Context, ios *ioStreams, text string, q *parser.Query, db *engine.DB) (*engine.Plan, error) {
-	opts := engine.CompileOptions{}
-	if db != nil {
-		opts.Probe = db.Probe(ctx)
-	}
-	plan, err := engine.Compile(q, engine.DefaultCatalog(), opts)
-	if err != nil {
-		return nil, queryError(ios, text, err)
-	}
-	return plan, nil
-}
-
-// queryError prints a parse or compile error with a caret under the query.
-func queryError(ios *ioStreams, text string, err error) error {
+// queryError prints a KQL error: a parse or compile error with a caret
+// under the query, anything else as a message.
+func queryError(ios *ioStreams, err error) error {
+	var kerr *kqlError
 	var perr *parser.Error
-	if errors.As(err, &perr) {
-		fmt.Fprint(ios.err, perr.Render(text))
+	if errors.As(err, &kerr) && errors.As(err, &perr) {
+		fmt.Fprint(ios.err, kerr.Detail())
 		return &exitError{code: exitFailed, err: err, printed: true}
 	}
 	return failed(exitFailed, "%v", err)
 }
 
 func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
-	values := map[string]string{}
-	for _, p := range opts.params {
-		name, value, ok := strings.Cut(p, "=")
-		if !ok || name == "" {
-			return failed(exitUsage, "--param %q: want NAME=VALUE", p)
-		}
-		values[name] = value
-	}
-	text, err := parser.SubstituteParameters(opts.query, values, time.Now().UTC())
-	if err != nil {
-		return queryError(ios, opts.query, err)
-	}
-	opts.query = text
-	q, err := parseQuery(ios, opts.query)
+	values, err := paramValues(opts.params)
 	if err != nil {
 		return err
+	}
+	text, q, err := parseKQL(opts.query, values, time.Now().UTC())
+	if err != nil {
+		return queryError(ios, err)
 	}
 	path, err := resolveDB(opts.db)
 	if err != nil {
@@ -142,9 +112,9 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 	default:
 		defer db.Close()
 	}
-	plan, err := compileQuery(ctx, ios, opts.query, q, db)
+	plan, err := compileKQL(ctx, text, q, db)
 	if err != nil {
-		return err
+		return queryError(ios, err)
 	}
 	if opts.explain {
 		_, err := fmt.Fprintln(ios.out, plan.SQL+";")

@@ -20,6 +20,7 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitNotFound    = 3
+	exitCouldNotRun = 4 // socq check: a check could not run
 	exitInterrupted = 130
 )
 
@@ -101,6 +102,7 @@ Try it without any setup:  socq demo`,
 		newIngestCmd(ios),
 		newQueryCmd(ios),
 		newDemoCmd(ios),
+		newCheckCmd(ios),
 		newIncidentCmd(ios),
 		newTaskCmd(ios),
 		newHistoryCmd(ios),

@@ -17,7 +17,7 @@ type ruleAddOptions struct {
 }
 
 func newRuleCmd(ios *ioStreams) *cobra.Command {
-	ropts := &recordOptions{}
+	ropts := &recordOptions{command: "rule", ios: ios}
 	cmd := &cobra.Command{
 		Use:   "rule",
 		Short: "Automation rules: add tasks, tags, an owner or a severity when incidents are created or updated",

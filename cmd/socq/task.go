@@ -15,14 +15,14 @@ import (
 type taskAction func(rec *incident.Recorder, ctx context.Context, by string, number int64, ref string) (*incident.Incident, *incident.Task, error)
 
 func newTaskCmd(ios *ioStreams) *cobra.Command {
-	ropts := &recordOptions{}
+	ropts := &recordOptions{command: "task", ios: ios}
 	cmd := &cobra.Command{
 		Use:   "task",
 		Short: "Record an incident's tasks: add, complete, reopen, edit, delete, list",
 		Long: `Record tasks on an incident. Each change appends a SecurityIncident snapshot
 row whose Tasks array holds every task's status, creator and last modifier, as
-Sentinel records it. TASK is the taskId, a unique prefix of it, or the task's
-1-based position in 'socq task list'.`,
+Sentinel records it. TASK is the taskId, a unique prefix of it (4 characters
+or more), or the task's 1-based position in 'socq task list'.`,
 	}
 	recordFlags(cmd, ropts)
 	var title, description string
