@@ -77,8 +77,12 @@ func (m *Message) NewIncident(place string, opts MailOptions) incident.NewIncide
 	}
 }
 
-// maxAttachmentLines is how many attachments the description lists.
-const maxAttachmentLines = 20
+// The description lists at most maxAttachmentLines attachments in at most
+// maxAttachmentText characters.
+const (
+	maxAttachmentLines = 20
+	maxAttachmentText  = 2000
+)
 
 // Describe is an incident description of a message body and its
 // attachments that fits Sentinel's limit (incident.MaxDescription
@@ -89,15 +93,19 @@ func Describe(body string, attachments []Attachment) string {
 	if len(attachments) > 0 {
 		footer.WriteString("\n\nAttachments:")
 		for i, a := range attachments {
-			if i == maxAttachmentLines {
+			// Long names are shortened, and the list stops at 20 lines or
+			// maxAttachmentText characters, so it never crowds out the text.
+			contentType := oneLine(a.ContentType, 60)
+			name := oneLine(a.Name, 100)
+			if name == "" {
+				name = "(unnamed " + contentType + " part)"
+			}
+			line := fmt.Sprintf("\n- %s (%s, %s)", name, HumanSize(a.Size), contentType)
+			if i == maxAttachmentLines || utf8.RuneCountInString(footer.String()+line) > maxAttachmentText {
 				fmt.Fprintf(&footer, "\n- … and %d more", len(attachments)-i)
 				break
 			}
-			name := a.Name
-			if name == "" {
-				name = "(unnamed " + a.ContentType + " part)"
-			}
-			fmt.Fprintf(&footer, "\n- %s (%s, %s)", oneLine(name, 200), HumanSize(a.Size), a.ContentType)
+			footer.WriteString(line)
 		}
 	}
 	tail := footer.String()

@@ -332,6 +332,9 @@ func TestDescribe(t *testing.T) {
 		{"one over is cut", strings.Repeat("a", incident.MaxDescription+1), nil, "aaa", func(d string) bool {
 			return strings.Contains(d, "has 5,001 characters") && utf8.RuneCountInString(d) <= incident.MaxDescription
 		}},
+		{"long attachment names leave room for the text", strings.Repeat("b", 6000), longNames(25), "bbb", func(d string) bool {
+			return utf8.RuneCountInString(d) <= incident.MaxDescription && strings.Count(d, "b") > 2500 && strings.Contains(d, "… and 14 more")
+		}},
 		{"many attachments are capped", "x", many, "x\n\nAttachments:\n- f0.png (0 B, image/png)\n- f1.png (1.5 KB", func(d string) bool {
 			return strings.HasSuffix(d, "- … and 5 more")
 		}},
@@ -352,4 +355,12 @@ func TestHumanSize(t *testing.T) {
 			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+func longNames(n int) []Attachment {
+	atts := make([]Attachment, n)
+	for i := range atts {
+		atts[i] = Attachment{Name: strings.Repeat("n", 300) + ".pdf", ContentType: "application/" + strings.Repeat("x", 200), Size: 1}
+	}
+	return atts
 }
