@@ -109,6 +109,7 @@ Try it without any setup:  socq demo`,
 		newTaskCmd(ios),
 		newHistoryCmd(ios),
 		newRuleCmd(ios),
+		newIntakeCmd(ios),
 	)
 	return root
 }
