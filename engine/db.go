@@ -177,7 +177,7 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 		for _, s := range stmts {
 			if _, err := e.ExecContext(ctx, s, nil); err != nil {
 				if strings.HasPrefix(s, "SET GLOBAL memory_limit") {
-					return fmt.Errorf("memory limit %q: %w (give a size such as 2GB or 512MiB)", memoryLimit, err)
+					return &memoryLimitError{limit: memoryLimit, err: err}
 				}
 				return fmt.Errorf("%s: %w", s, err)
 			}
@@ -196,10 +196,26 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 	}
 	if err := db.migrate(ctx, opts.ReadOnly); err != nil {
 		db.sql.Close()
+		if mle := (*memoryLimitError)(nil); errors.As(err, &mle) {
+			return nil, mle // the first connection's; not the database's fault
+		}
 		return nil, openError(path, err)
 	}
 	return db, nil
 }
+
+// memoryLimitError is a memory limit DuckDB does not accept.
+type memoryLimitError struct {
+	limit string
+	err   error
+}
+
+func (e *memoryLimitError) Error() string {
+	msg := strings.TrimPrefix(e.err.Error(), "Parser Error: ")
+	return fmt.Sprintf("memory limit %q: %s (give a size such as 2GB or 512MiB)", e.limit, msg)
+}
+
+func (e *memoryLimitError) Unwrap() error { return e.err }
 
 // sandboxedAlready reports whether the database of connection e has its
 // configuration locked already with external access off; it fails if the

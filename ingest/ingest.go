@@ -43,6 +43,10 @@ type Options struct {
 	RejectsPath string
 	// Stdin is read for the file name "-".
 	Stdin io.Reader
+	// Database says how Files opens the database: the command named in its
+	// lock file, the lock wait, the memory limit. Files sets ReadPaths (and
+	// ReadOnly false) itself.
+	Database engine.Options
 }
 
 // FileSummary counts what happened to the records of one input.
@@ -128,7 +132,12 @@ func Files(ctx context.Context, dbPath string, files []string, opts Options) (*R
 		return nil, errors.Join(errs...)
 	}
 
-	db, err := engine.Open(ctx, dbPath, engine.Options{ReadPaths: readPaths})
+	dbOpts := opts.Database
+	dbOpts.ReadOnly, dbOpts.ReadPaths = false, readPaths
+	if dbOpts.Command == "" {
+		dbOpts.Command = "ingest"
+	}
+	db, err := engine.Open(ctx, dbPath, dbOpts)
 	if err != nil {
 		return nil, err
 	}

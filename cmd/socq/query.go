@@ -22,7 +22,14 @@ type queryOptions struct {
 	explain bool
 	params  []string // workbook parameters, NAME=VALUE
 	query   string
+	// timeout cancels the query when it runs longer; 0 means never.
+	timeout     time.Duration
+	memoryLimit string
 }
+
+// defaultQueryTimeout is generous: audit queries over years of history take
+// seconds, a runaway cross join would take hours.
+const defaultQueryTimeout = 10 * time.Minute
 
 func newQueryCmd(ios *ioStreams) *cobra.Command {
 	opts := &queryOptions{}
@@ -46,6 +53,8 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 	cmd.Flags().StringVarP(&opts.format, "output", "o", "", "output format: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
 	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "read the query from FILE")
 	cmd.Flags().BoolVar(&opts.explain, "explain", false, "print the SQL the query compiles to instead of running it")
+	cmd.Flags().DurationVar(&opts.timeout, "timeout", defaultQueryTimeout, "cancel the query when it runs longer than this (0: no limit)")
+	memoryLimitFlag(cmd, &opts.memoryLimit)
 	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} (repeatable); TimeRange takes a timespan (default "+parser.DefaultTimeRange+") or START..END")
 	return cmd
 }
@@ -131,7 +140,7 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 	if err != nil {
 		return failed(exitUsage, "%v", err)
 	}
-	db, err := engine.Open(ctx, path, engine.Options{ReadOnly: true})
+	db, err := openForQuery(ctx, path, opts, ios)
 	switch {
 	case errors.Is(err, engine.ErrNoDatabase) && opts.explain:
 		db = nil // --explain compiles without data where it can
@@ -142,15 +151,36 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 	default:
 		defer db.Close()
 	}
-	plan, err := compileQuery(ctx, ios, opts.query, q, db)
-	if err != nil {
+	if opts.timeout < 0 {
+		return failed(exitUsage, "--timeout %s: want a positive duration, or 0 for no limit", opts.timeout)
+	}
+	runCtx := ctx
+	if opts.timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, opts.timeout)
+		defer cancel()
+	}
+	plan, err := compileQuery(runCtx, ios, opts.query, q, db)
+	if err == nil && !opts.explain {
+		err = printQuery(runCtx, db, plan, opts.format, ios)
+	}
+	if ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+		return failed(exitFailed, "query cancelled: it ran longer than --timeout %s (narrow it, e.g. with a time range, or raise --timeout)", opts.timeout)
+	}
+	if err != nil || !opts.explain {
 		return err
 	}
-	if opts.explain {
-		_, err := fmt.Fprintln(ios.out, plan.SQL+";")
-		return err
-	}
-	return printQuery(ctx, db, plan, opts.format, ios)
+	_, err = fmt.Fprintln(ios.out, plan.SQL+";")
+	return err
+}
+
+// openForQuery opens the database a user's query runs on: read-only, with
+// engine.Open's sandbox (no file, network, environment or extension, the
+// configuration locked) and a shared lock.
+func openForQuery(ctx context.Context, path string, opts *queryOptions, ios *ioStreams) (*engine.DB, error) {
+	dbOpts := ios.dbOptions("query", opts.memoryLimit)
+	dbOpts.ReadOnly = true
+	return engine.Open(ctx, path, dbOpts)
 }
 
 // printQuery runs a plan and prints its result in format.
@@ -168,6 +198,11 @@ func printQuery(ctx context.Context, db *engine.DB, plan *engine.Plan, format st
 	if err := db.Query(ctx, plan, w.Row); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
+		}
+		if msg := err.Error(); strings.Contains(msg, "Out of Memory Error") {
+			// DuckDB's advice that follows is SQL settings a KQL user cannot make.
+			first, _, _ := strings.Cut(msg, "\n")
+			return failed(exitFailed, "the query needs more memory than the memory limit allows: raise --memory-limit or SOCQ_MEMORY_LIMIT, or narrow the query (%s)", strings.TrimSpace(first))
 		}
 		return failed(exitFailed, "%v", err)
 	}
