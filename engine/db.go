@@ -282,6 +282,25 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 	return v, nil
 }
 
+// SchemaVersionError is returned by Open for a database of another schema
+// version than SchemaVersion that it cannot (or, read-only, may not) migrate.
+type SchemaVersionError struct {
+	Have int // the database's version
+	msg  string
+}
+
+func (e *SchemaVersionError) Error() string { return e.msg }
+
+// SchemaVersion reads the schema version recorded in the database; 0 when
+// none is.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	v, err := db.schemaVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", displayPath(db.path), err)
+	}
+	return v, nil
+}
+
 func (db *DB) schemaVersion(ctx context.Context) (int, error) {
 	var exists bool
 	err := db.sql.QueryRowContext(ctx,
@@ -306,9 +325,9 @@ func (db *DB) migrate(ctx context.Context, readOnly bool) error {
 	case v == SchemaVersion:
 		return nil
 	case v > SchemaVersion:
-		return fmt.Errorf("database %s has schema version %d, newer than this socq understands (%d): upgrade socq", displayPath(db.path), v, SchemaVersion)
+		return &SchemaVersionError{Have: v, msg: fmt.Sprintf("database %s has schema version %d, newer than this socq understands (%d): upgrade socq", displayPath(db.path), v, SchemaVersion)}
 	case readOnly:
-		return fmt.Errorf("database %s has schema version %d, this socq needs %d: run any writing command (e.g. socq ingest) to upgrade it", displayPath(db.path), v, SchemaVersion)
+		return &SchemaVersionError{Have: v, msg: fmt.Sprintf("database %s has schema version %d, this socq needs %d: run any writing command (e.g. socq ingest) to upgrade it", displayPath(db.path), v, SchemaVersion)}
 	}
 	return db.Tx(ctx, func(tx *Tx) error {
 		for ; v < SchemaVersion; v++ {

@@ -119,6 +119,7 @@ Try it without any setup:  socq demo`,
 		newIngestCmd(ios),
 		newQueryCmd(ios),
 		newDemoCmd(ios),
+		newVerifyCmd(ios),
 	)
 	return root
 }
