@@ -258,6 +258,9 @@ func brokenCases() []brokenCase {
 			`{"tables":[{"name":"PrimaryResult","columns":[{"name":"TenantId","type":"string"},{"name":"IncidentName","type":"string"}],"rows":[["t","a"],["t"]]}]}`),
 			wantRejects: []string{"{F}:1: the record has 1 values, the header has 2"}, wantAdded: 1},
 
+		{name: "a file name with quotes and SQL", write: content(`it's "odd'); DROP TABLE x; --.ndjson`, incident("a", "")+"\n"), wantAdded: 1},
+		{name: "a CSV header with quotes and SQL", write: content("sqlhead.csv", "TenantId,IncidentName,\"x\"\"); DROP TABLE \"\"SecurityIncident\"\"; --\"\nt,a,1\n"),
+			wantAdded: 1, check: selectRows(`"IncidentName"`, "a")},
 		{name: "gzip file", write: func(t *testing.T, dir string) string {
 			return writeFile(t, dir, "history.ndjson.gz", gzipped([]byte(incident("a", "")+"\n"+incident("b", "")+"\n")))
 		}, wantAdded: 2},
