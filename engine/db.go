@@ -67,10 +67,9 @@ type Options struct {
 
 // DB is socq's database: the only place that talks to DuckDB.
 type DB struct {
-	sql         *sql.DB
-	path        string
-	lock        *fileLock // nil for an in-memory database
-	memoryLimit string    // as the user gave it; "" for DuckDB's default
+	sql  *sql.DB
+	path string
+	lock *fileLock // nil for an in-memory database
 }
 
 // Open opens (and in write mode creates and migrates) the database at path.
@@ -189,7 +188,7 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 	if err != nil {
 		return nil, openError(path, fmt.Errorf("open database %s: %w", displayPath(path), err))
 	}
-	db := &DB{sql: sql.OpenDB(connector), path: path, memoryLimit: memoryLimit}
+	db := &DB{sql: sql.OpenDB(connector), path: path}
 	if path == "" {
 		// Each connection to ":memory:" would be its own database; keep one.
 		db.sql.SetMaxOpenConns(1)
