@@ -114,7 +114,7 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 	}
 	col := QuoteIdent(src.sql)
 	probe := "WITH " + strings.Join(c.ctes, ",\n") +
-		"\nSELECT e.key, list(DISTINCT e.type ORDER BY e.type)\nFROM " + in.from + ", json_each(" + in.from + "." + col + ") AS e" +
+		"\nSELECT e.key, list(DISTINCT " + probedJSONType("e") + " ORDER BY " + probedJSONType("e") + ")\nFROM " + in.from + ", json_each(" + in.from + "." + col + ") AS e" +
 		"\nWHERE json_type(" + in.from + "." + col + ") = 'OBJECT'\nGROUP BY e.key"
 	rows, err := c.opts.Probe(probe)
 	if err != nil {
@@ -168,9 +168,27 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		cols = append(cols, projection{Column{name, s.t}, value})
 	}
 	if len(cols) == 0 {
-		return nil, parser.Errorf(op.Span(), "bag_unpack of '%s' leaves no columns: its bags have no keys here", src.Name)
+		// Kusto's table then has its rows but no columns; later operators
+		// may add some (extend x = column_ifexists("x", …), as the Incident
+		// Tasks workbook does). DuckDB needs a column: a placeholder that no
+		// KQL name reaches.
+		return &scope{from: c.addCTE("SELECT NULL AS \"_socq_no_columns\"\nFROM " + in.from)}, nil
 	}
 	return c.emitProjection(cols, in, "")
+}
+
+// isoDateTime matches the ISO 8601 datetimes that Kusto reads out of a
+// JSON string into a datetime.
+const isoDateTime = `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$`
+
+// probedJSONType is the SQL for the JSON type of json_each's element e, with
+// strings that hold an ISO 8601 datetime typed DATETIME: "Kusto will parse
+// strings as strongly-typed values if they can be parsed as such"
+// (scalar-data-types/dynamic), which is why Microsoft's task queries can
+// take datetime_diff() of an unpacked createdTimeUtc. Numbers and GUIDs in
+// strings stay strings here.
+func probedJSONType(e string) string {
+	return "(CASE WHEN " + e + ".type = 'VARCHAR' AND regexp_full_match(" + e + ".value ->> '$', " + QuoteString(isoDateTime) + ") THEN 'DATETIME' ELSE " + e + ".type END)"
 }
 
 // slotType is the KQL type of a slot whose non-null values have these JSON
@@ -188,6 +206,8 @@ func slotType(jsonTypes []string) Type {
 			k = Real
 		case "BOOLEAN":
 			k = Bool
+		case "DATETIME":
+			k = DateTime
 		default:
 			k = Dynamic
 		}
@@ -215,6 +235,8 @@ func unpackedValue(col, key string, t Type) string {
 		return "TRY_CAST(" + v + " AS DOUBLE)"
 	case Bool:
 		return "TRY_CAST(" + v + " AS BOOLEAN)"
+	case DateTime:
+		return stringToDateTimeSQL(jsonText(v))
 	}
 	return v
 }

@@ -51,6 +51,9 @@ func Compile(q *parser.Query, cat *Catalog, opts CompileOptions) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
+	if len(sc.cols) == 0 {
+		return nil, parser.Errorf(q.Pipe.Span(), "the query's result has no columns")
+	}
 	return c.finish(sc), nil
 }
 
@@ -234,6 +237,8 @@ func (c *compiler) source(src parser.Source) (*scope, error) {
 		return c.rangeSource(s)
 	case *parser.Union:
 		return c.union(s, nil)
+	case *parser.Call:
+		return c.callTabular(s)
 	}
 	return c.table(src.(*parser.Ident))
 }

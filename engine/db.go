@@ -21,7 +21,7 @@ import (
 
 // SchemaVersion is the version of the database layout this socq writes.
 // Bump it and append to migrations when the layout changes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // migrations[i] takes a database from schema version i to i+1.
 var migrations = []func() []string{
@@ -29,6 +29,21 @@ var migrations = []func() []string{
 		return []string{
 			`CREATE TABLE IF NOT EXISTS socq_meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
 			createTableSQL(SecurityIncident()),
+		}
+	},
+	// 2: automation rules for recorded incidents (package incident).
+	func() []string {
+		return []string{
+			`CREATE TABLE IF NOT EXISTS socq_rules (
+  name VARCHAR PRIMARY KEY,
+  trigger VARCHAR NOT NULL,
+  condition VARCHAR NOT NULL,
+  actions JSON NOT NULL,
+  run_order INTEGER NOT NULL,
+  enabled BOOLEAN NOT NULL,
+  created_by VARCHAR NOT NULL,
+  created_time TIMESTAMP_NS NOT NULL
+)`,
 		}
 	},
 }
@@ -45,6 +60,14 @@ type Options struct {
 	// network and extension access is off. Either way the configuration is
 	// locked, so SQL cannot turn access back on.
 	ReadPaths []string
+	// WriteDir is the one directory DuckDB may write to, for COPY ... TO
+	// (see CopyParquet). Only export sets it, to a fresh private temporary
+	// directory it creates next to its output and renames into place
+	// afterwards; socq query, ingest and everything else leave it empty, so
+	// SQL they run cannot write any file. DuckDB's allowed_directories
+	// grants read and write below the directory alone, and the configuration
+	// is locked before any other statement runs, so SQL cannot widen it.
+	WriteDir string
 	// Command names the socq command opening the database ("ingest",
 	// "query", "serve"); the lock file records it, so that another process
 	// waiting for the database can say whom it waits for.
@@ -133,7 +156,7 @@ func sandboxParams(opts Options) url.Values {
 	if opts.ReadOnly {
 		params.Set("access_mode", "read_only")
 	}
-	if len(opts.ReadPaths) == 0 {
+	if len(opts.ReadPaths) == 0 && opts.WriteDir == "" {
 		params.Set("enable_external_access", "false")
 	}
 	return params
@@ -156,6 +179,10 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 		// made and locked already: check them instead. (Only readers share:
 		// a writer's lock excludes every other Open.)
 		if shared, err := sandboxedAlready(ctx, e); err != nil || shared {
+			if err == nil && opts.WriteDir != "" {
+				// Its settings do not allow writing to WriteDir.
+				return errors.New("the database is open in this process already, without write access for the export")
+			}
 			configured = err == nil
 			return err
 		}
@@ -163,14 +190,23 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 		if memoryLimit != "" {
 			stmts = append(stmts, `SET GLOBAL memory_limit = `+QuoteString(memoryLimit))
 		}
-		if len(opts.ReadPaths) > 0 {
+		if len(opts.ReadPaths) > 0 || opts.WriteDir != "" {
 			quoted := make([]string, len(opts.ReadPaths))
 			for i, p := range opts.ReadPaths {
 				quoted[i] = QuoteString(p)
 			}
-			stmts = append(stmts,
-				`SET GLOBAL allowed_paths = [`+strings.Join(quoted, ", ")+`]`,
-				`SET GLOBAL enable_external_access = false`)
+			if len(quoted) > 0 {
+				stmts = append(stmts, `SET GLOBAL allowed_paths = [`+strings.Join(quoted, ", ")+`]`)
+			}
+			if opts.WriteDir != "" {
+				// A trailing separator so that /tmp/x does not also allow /tmp/xy.
+				dir := strings.TrimRight(opts.WriteDir, string(filepath.Separator)) + string(filepath.Separator)
+				stmts = append(stmts, `SET GLOBAL allowed_directories = [`+QuoteString(dir)+`]`,
+					// Spill to the same place: DuckDB could not write its
+					// default temporary directory next to the database.
+					`SET GLOBAL temp_directory = `+QuoteString(filepath.Join(opts.WriteDir, ".spill")))
+			}
+			stmts = append(stmts, `SET GLOBAL enable_external_access = false`)
 		}
 		stmts = append(stmts, `SET GLOBAL lock_configuration = true`)
 		for _, s := range stmts {
@@ -189,10 +225,11 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 		return nil, openError(path, fmt.Errorf("open database %s: %w", displayPath(path), err))
 	}
 	db := &DB{sql: sql.OpenDB(connector), path: path}
-	if path == "" {
-		// Each connection to ":memory:" would be its own database; keep one.
-		db.sql.SetMaxOpenConns(1)
-	}
+	// One connection: each connection to ":memory:" would be its own
+	// database, and with one connection concurrent users of one DB (the
+	// server's requests) wait for each other's transactions instead of
+	// failing on DuckDB's write-write conflicts.
+	db.sql.SetMaxOpenConns(1)
 	if err := db.migrate(ctx, opts.ReadOnly); err != nil {
 		db.sql.Close()
 		if mle := (*memoryLimitError)(nil); errors.As(err, &mle) {
@@ -354,6 +391,17 @@ func createTableSQL(t *Table) string {
 		cols[i] = def
 	}
 	return "CREATE TABLE IF NOT EXISTS " + QuoteIdent(t.Name) + " (\n  " + strings.Join(cols, ",\n  ") + "\n)"
+}
+
+// IsConflict reports whether err is DuckDB refusing a transaction because
+// another transaction changed the same rows first; retrying it may succeed.
+func IsConflict(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Conflict on") || strings.Contains(msg, "write-write conflict") ||
+		strings.Contains(msg, "TransactionContext Error")
 }
 
 // Tx is a database transaction.

@@ -56,13 +56,24 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	case *parser.Between:
 		return c.between(e, sc)
 	case *parser.Call:
+		for _, n := range e.ArgNames {
+			if n != nil {
+				return texpr{}, parser.Errorf(n.Span(), "%s() takes no named arguments; only arg_max() and arg_min() name the columns they return", e.Func.Name)
+			}
+		}
 		if e.Func.Name == "column_ifexists" {
 			return c.columnIfExists(e, sc)
 		}
+		if e.Func.Name == "pack_all" {
+			return c.packAll(e, sc)
+		}
+
 		if f, ok := c.funcs[e.Func.Name]; ok {
 			return c.callUser(e, f, sc)
 		}
 		return c.call(e, sc)
+	case *parser.ToScalar:
+		return c.toScalar(e)
 	case *parser.Member, *parser.Index:
 		return c.dynamicPath(e, sc)
 	case *parser.Star:

@@ -216,3 +216,167 @@ const (
 	ticksPerDay         = 24 * ticksPerHour
 	ticksPerWeek        = 7 * ticksPerDay
 )
+
+// arraySort is array_sort_asc or array_sort_desc of one array: numbers by
+// value, then strings, then other values by their JSON text; nulls last
+// unless the second argument is false. Null unless the argument is an array.
+func arraySort(desc bool) func(*compiler, *parser.Call, []texpr) (texpr, error) {
+	return func(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+		arr, err := dynamicArg(call, args, 0)
+		if err != nil {
+			return texpr{}, err
+		}
+		nullsLast := "TRUE"
+		if len(args) == 2 {
+			if args[1].t != Bool {
+				return texpr{}, argError(call, 1, "a bool (nulls_last)", args[1].t)
+			}
+			nullsLast = args[1].sql
+		}
+		order, nulls := "'ASC'", "'NULLS LAST'"
+		if desc {
+			order = "'DESC'"
+		}
+		return texpr{sql: bind([]string{arr.sql, nullsLast}, func(v []string) string {
+			keyed := "list_transform(" + jsonArray(v[0]) + ", lambda socq_e: struct_pack(" +
+				"n := json_type(socq_e) = 'NULL', " +
+				"k := CASE json_type(socq_e) WHEN 'BIGINT' THEN 0 WHEN 'UBIGINT' THEN 0 WHEN 'DOUBLE' THEN 0 WHEN 'VARCHAR' THEN 1 ELSE 2 END, " +
+				"d := TRY_CAST(socq_e AS DOUBLE), s := CAST(socq_e AS VARCHAR), v := socq_e))"
+			sorted := "list_sort(" + keyed + ", " + order + ", " + nulls + ")"
+			// Nulls go last (or first) whatever the direction: sort the
+			// non-null elements, then put the nulls where asked.
+			values := "list_transform(list_filter(" + sorted + ", lambda socq_s: NOT socq_s.n), lambda socq_s: socq_s.v)"
+			nullItems := "list_transform(list_filter(" + keyed + ", lambda socq_s: socq_s.n), lambda socq_s: socq_s.v)"
+			return "CASE WHEN json_type(" + v[0] + ") = 'ARRAY' THEN to_json(CASE WHEN " + v[1] + " IS NOT FALSE THEN list_concat(" + values + ", " + nullItems + ") ELSE list_concat(" + nullItems + ", " + values + ") END) END"
+		}), t: Dynamic}, nil
+	}
+}
+
+// setUnion is the distinct elements of all the arrays, in first-seen order;
+// null unless all are arrays.
+func setUnion(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	cond, lists, err := arrayLists(call, args)
+	if err != nil {
+		return texpr{}, err
+	}
+	all := lists[0]
+	if len(lists) > 1 {
+		all = "list_concat(" + strings.Join(lists, ", ") + ")"
+	}
+	union := bind([]string{all}, func(v []string) string {
+		return "list_filter(" + v[0] + ", lambda socq_e, socq_i: list_position(" + v[0] + ", socq_e) = socq_i)"
+	})
+	return texpr{sql: "(CASE WHEN " + cond + " THEN to_json(" + union + ") END)", t: Dynamic}, nil
+}
+
+// setIntersect is the distinct elements of the first array found in every
+// other one, in first-seen order; null unless all are arrays.
+func setIntersect(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	cond, lists, err := arrayLists(call, args)
+	if err != nil {
+		return texpr{}, err
+	}
+	inter := bind(lists, func(v []string) string {
+		keep := "list_position(" + v[0] + ", socq_e) = socq_i"
+		for _, other := range v[1:] {
+			keep += " AND list_contains(" + other + ", socq_e)"
+		}
+		return "list_filter(" + v[0] + ", lambda socq_e, socq_i: " + keep + ")"
+	})
+	return texpr{sql: "(CASE WHEN " + cond + " THEN to_json(" + inter + ") END)", t: Dynamic}, nil
+}
+
+// bagMerge merges property bags; a key in several bags keeps the value of
+// the leftmost (Kusto docs, bag-merge-function). Arguments that are not bags
+// are ignored.
+func bagMerge(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	merged := "CAST('{}' AS JSON)"
+	for i := len(args) - 1; i >= 0; i-- {
+		b, err := dynamicArg(call, args, i)
+		if err != nil {
+			return texpr{}, err
+		}
+		merged = "json_merge_patch(" + merged + ", CASE WHEN json_type(" + b.sql + ") = 'OBJECT' THEN " + b.sql + " ELSE CAST('{}' AS JSON) END)"
+	}
+	return texpr{sql: merged, t: Dynamic}, nil
+}
+
+// arrayReverse is the array's elements in reverse order; null for a non-array.
+func arrayReverse(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	arr, err := dynamicArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: "(CASE WHEN json_type(" + arr.sql + ") = 'ARRAY' THEN to_json(list_reverse(" + jsonArray(arr.sql) + ")) END)", t: Dynamic}, nil
+}
+
+// arraySum is the sum of an array's numbers as a real; null for a
+// non-array or an array with a non-number.
+func arraySum(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	arr, err := dynamicArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: bind([]string{jsonArray(arr.sql)}, func(v []string) string {
+		return "CASE WHEN list_bool_and(list_transform(" + v[0] + ", lambda socq_e: json_type(socq_e) IN ('BIGINT', 'UBIGINT', 'DOUBLE'))) IS NOT FALSE THEN CAST(list_sum(list_transform(" + v[0] + ", lambda socq_e: CAST(socq_e AS DOUBLE))) AS DOUBLE) END"
+	}), t: Real}, nil
+}
+
+// getType names the type of a value as Kusto's gettype() does; a dynamic
+// value is named by what it holds: array, dictionary, string (datetime when
+// it holds an ISO 8601 datetime, which Kusto parses as one), int or long by
+// size (gettype(parse_json('1')) is int in Kusto's docs), real, bool, null.
+func getType(_ *compiler, _ *parser.Call, args []texpr) (texpr, error) {
+	x := args[0]
+	if x.t == Dynamic {
+		return texpr{sql: reuse([]string{x.sql}, func(v []string) string {
+			return "(CASE json_type(" + v[0] + ") WHEN 'ARRAY' THEN 'array' WHEN 'OBJECT' THEN 'dictionary' " +
+				"WHEN 'VARCHAR' THEN CASE WHEN regexp_full_match(" + jsonText(v[0]) + ", " + QuoteString(isoDateTime) + ") THEN 'datetime' ELSE 'string' END " +
+				"WHEN 'BIGINT' THEN CASE WHEN TRY_CAST(" + v[0] + " AS BIGINT) BETWEEN -2147483648 AND 2147483647 THEN 'int' ELSE 'long' END " +
+				"WHEN 'UBIGINT' THEN CASE WHEN TRY_CAST(" + v[0] + " AS BIGINT) BETWEEN -2147483648 AND 2147483647 THEN 'int' ELSE 'long' END " +
+				"WHEN 'DOUBLE' THEN 'real' WHEN 'BOOLEAN' THEN 'bool' ELSE 'null' END)"
+		}), t: String}, nil
+	}
+	name := x.t.String()
+	if x.t == Null {
+		name = "null"
+	}
+	return texpr{sql: QuoteString(name), t: String}, nil
+}
+
+// packAll is pack_all([ignore_null_empty]): a property bag of the row's
+// columns, name to value; with true, null and empty values are left out.
+func (c *compiler) packAll(e *parser.Call, sc *scope) (texpr, error) {
+	if len(e.Args) > 1 {
+		return texpr{}, arityError(e, 0, 1)
+	}
+	skipEmpty := false
+	if len(e.Args) == 1 {
+		lit, ok := unparen(e.Args[0]).(*parser.Literal)
+		if !ok || lit.Kind != parser.BoolLit {
+			return texpr{}, parser.Errorf(e.Args[0].Span(), "pack_all() takes true or false here")
+		}
+		skipEmpty = lit.Bool
+	}
+	if len(sc.cols) == 0 {
+		return texpr{sql: "CAST('{}' AS JSON)", t: Dynamic}, nil
+	}
+	if !skipEmpty {
+		var pairs []string
+		for _, col := range sc.cols {
+			pairs = append(pairs, QuoteString(col.Name), convert(texpr{sql: QuoteIdent(col.sql), t: col.Type}, Dynamic).sql)
+		}
+		return texpr{sql: "json_object(" + strings.Join(pairs, ", ") + ")", t: Dynamic}, nil
+	}
+	var parts []string
+	for _, col := range sc.cols {
+		v := convert(texpr{sql: QuoteIdent(col.sql), t: col.Type}, Dynamic).sql
+		one := "json_object(" + QuoteString(col.Name) + ", " + v + ")"
+		parts = append(parts, "CASE WHEN "+isEmptySQL(texpr{sql: QuoteIdent(col.sql), t: col.Type})+" THEN CAST('{}' AS JSON) ELSE "+one+" END")
+	}
+	merged := parts[0]
+	for _, p := range parts[1:] {
+		merged = "json_merge_patch(" + merged + ", " + p + ")"
+	}
+	return texpr{sql: merged, t: Dynamic}, nil
+}

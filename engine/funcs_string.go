@@ -1,14 +1,16 @@
 package engine
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/socq/socq/parser"
 )
 
 // The KQL string functions: substring, trim, split, replace_string,
-// extract, indexof, countof, strcat_array.
+// extract, extract_all, indexof, countof, strcat_array.
 
 // strcatArray joins an array's elements, as text, with a delimiter.
 func strcatArray(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
@@ -200,3 +202,123 @@ func countOfFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 }
 
 // Dynamic values.
+
+// extractAll is extract_all(regex, [captureGroups,] source): every match of
+// regex in source, as an array of the one selected group's values, or an
+// array of arrays when several groups are selected (all of the regex's
+// groups when captureGroups is left out); null when nothing matches. The
+// regex needs at least one capture group; captureGroups is a dynamic array
+// literal of group numbers (1 and up) or names.
+func extractAllFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	re, err := regexArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	if re.NumSubexp() == 0 {
+		return texpr{}, parser.Errorf(call.Args[0].Span(), "extract_all() needs a regular expression with a capture group").
+			WithHint("put the part to extract in parentheses: @\"(\\d+)\"")
+	}
+	var groups []int
+	if len(args) == 3 {
+		if groups, err = captureGroups(call, args[1], re); err != nil {
+			return texpr{}, err
+		}
+	} else {
+		for g := 1; g <= re.NumSubexp(); g++ {
+			groups = append(groups, g)
+		}
+	}
+	s, err := stringArg(call, args, len(args)-1)
+	if err != nil {
+		return texpr{}, err
+	}
+	pattern := QuoteString(re.String())
+	return texpr{sql: bind([]string{s.sql}, func(v []string) string {
+		lists := make([]string, len(groups))
+		for i, g := range groups {
+			lists[i] = fmt.Sprintf("regexp_extract_all(%s, %s, %d)", v[0], pattern, g)
+		}
+		all := lists[0]
+		if len(groups) > 1 {
+			items := make([]string, len(lists))
+			for i, l := range lists {
+				items[i] = l + "[socq_i]"
+			}
+			all = "list_transform(range(1, len(" + lists[0] + ") + 1), lambda socq_i: [" + strings.Join(items, ", ") + "])"
+		}
+		return "CASE WHEN len(" + lists[0] + ") > 0 THEN to_json(" + all + ") END"
+	}), t: Dynamic}, nil
+}
+
+// captureGroups reads extract_all's captureGroups: a dynamic array literal
+// of group numbers or group names.
+func captureGroups(call *parser.Call, arg texpr, re *regexp.Regexp) ([]int, error) {
+	at := call.Args[1].Span()
+	if arg.lit == nil || arg.lit.Kind != parser.DynamicLit || arg.lit.Null {
+		return nil, parser.Errorf(at, "extract_all() needs the capture groups as a dynamic array literal, such as dynamic([1, 3])")
+	}
+	var items []any
+	if err := json.Unmarshal([]byte(arg.lit.Str), &items); err != nil || len(items) == 0 {
+		return nil, parser.Errorf(at, "extract_all() needs the capture groups as a non-empty dynamic array")
+	}
+	var groups []int
+	for _, it := range items {
+		switch v := it.(type) {
+		case float64:
+			if v != float64(int(v)) || v < 1 || int(v) > re.NumSubexp() {
+				return nil, parser.Errorf(at, "the regular expression has no capture group %v", v).WithHint("its groups are numbered 1 to %d", re.NumSubexp())
+			}
+			groups = append(groups, int(v))
+		case string:
+			g := re.SubexpIndex(v)
+			if g < 0 {
+				return nil, parser.Errorf(at, "the regular expression has no capture group named '%s'", v)
+			}
+			groups = append(groups, g)
+		default:
+			return nil, parser.Errorf(at, "extract_all()'s capture groups are numbers or names, not %s", strings.TrimSpace(fmt.Sprint(it)))
+		}
+	}
+	return groups, nil
+}
+
+// replaceRegex is replace_regex(source, regex, rewrite): every match
+// replaced; \1 … \9 in rewrite stand for capture groups, as in Kusto.
+func replaceRegex(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	re, err := regexArg(call, args, 1)
+	if err != nil {
+		return texpr{}, err
+	}
+	s, err := stringArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	rewrite, err := stringArg(call, args, 2)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: "regexp_replace(" + s.sql + ", " + QuoteString(re.String()) + ", " + rewrite.sql + ", 'g')", t: String}, nil
+}
+
+// replaceDeprecated is replace(regex, rewrite, source), the older name of
+// replace_regex with the source last.
+func replaceDeprecated(c *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	reordered := &parser.Call{At: call.At, Func: call.Func, Args: []parser.Expr{call.Args[2], call.Args[0], call.Args[1]}}
+	return replaceRegex(c, reordered, []texpr{args[2], args[0], args[1]})
+}
+
+// strcatDelim is strcat_delim(delimiter, a, b, …): the arguments as
+// strings, joined by the delimiter.
+func strcatDelim(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	delim := convert(args[0], String).sql
+	parts := make([]string, len(args)-1)
+	for i, a := range args[1:] {
+		parts[i] = convert(a, String).sql
+	}
+	return texpr{sql: "(" + strings.Join(parts, " || "+delim+" || ") + ")", t: String}, nil
+}
+
+// reverseString is reverse(s): the characters of s (as a string) reversed.
+func reverseString(_ *compiler, _ *parser.Call, args []texpr) (texpr, error) {
+	return texpr{sql: "reverse(" + convert(args[0], String).sql + ")", t: String}, nil
+}

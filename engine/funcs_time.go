@@ -419,3 +419,32 @@ func unixtimeToDateTime(nsPerUnit int64) function {
 }
 
 // Math.
+
+// binAt is bin_at(value, size, fixed_point): value rounded down to a
+// multiple of size counted from fixed_point, for datetimes (timespan size)
+// and numbers (Kusto docs, bin-at-function).
+func binAt(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	x, size, fixed := args[0], args[1], args[2]
+	if size.lit != nil && size.lit.Kind == parser.TimespanLit && size.lit.Duration <= 0 {
+		return texpr{}, parser.Errorf(call.Args[1].Span(), "the bin size must be positive")
+	}
+	switch {
+	case x.t == DateTime && size.t == Timespan && fixed.t == DateTime:
+		return texpr{sql: reuse([]string{"epoch_ns(" + x.sql + ")", size.sql + " * 100", "epoch_ns(" + fixed.sql + ")"}, func(v []string) string {
+			return "make_timestamp_ns(" + v[2] + " + CAST(floor((" + v[0] + " - " + v[2] + ") / " + v[1] + ") AS BIGINT) * " + v[1] + ")"
+		}), t: DateTime}, nil
+	case x.t == Timespan && size.t == Timespan && fixed.t == Timespan:
+		return texpr{sql: reuse([]string{x.sql, size.sql, fixed.sql}, func(v []string) string {
+			return "(" + v[2] + " + CAST(floor((" + v[0] + " - " + v[2] + ") / " + v[1] + ") AS BIGINT) * " + v[1] + ")"
+		}), t: Timespan}, nil
+	case x.t.numeric() && size.t.numeric() && fixed.t.numeric():
+		t := Real
+		if x.t != Real && size.t != Real && fixed.t != Real {
+			t = Long
+		}
+		return texpr{sql: reuse([]string{convert(x, Real).sql, convert(size, Real).sql, convert(fixed, Real).sql}, func(v []string) string {
+			return "CAST(" + v[2] + " + floor((" + v[0] + " - " + v[2] + ") / " + v[1] + ") * " + v[1] + " AS " + t.SQLType() + ")"
+		}), t: t}, nil
+	}
+	return texpr{}, parser.Errorf(call.Span(), "bin_at() cannot round a %s by a %s from a %s", x.t, size.t, fixed.t)
+}

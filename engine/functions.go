@@ -112,6 +112,12 @@ func init() {
 		"split":          {minArgs: 2, maxArgs: 3, compile: splitFunc},
 		"replace_string": {minArgs: 3, maxArgs: 3, compile: replaceString},
 		"extract":        {minArgs: 3, maxArgs: 3, compile: extractFunc},
+		"extract_all":    {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
+		"replace_regex":  {minArgs: 3, maxArgs: 3, compile: replaceRegex},
+		"replace":        {minArgs: 3, maxArgs: 3, compile: replaceDeprecated},
+		"strcat_delim":   {minArgs: 3, maxArgs: 64, compile: strcatDelim},
+		"reverse":        {minArgs: 1, maxArgs: 1, compile: reverseString},
+		"extractall":     {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
 		"indexof":        {minArgs: 2, maxArgs: 5, compile: indexOfFunc},
 		"countof":        {minArgs: 2, maxArgs: 3, compile: countOfFunc},
 
@@ -125,6 +131,14 @@ func init() {
 		"array_slice":     {minArgs: 3, maxArgs: 3, compile: arraySlice},
 		"array_index_of":  {minArgs: 2, maxArgs: 5, compile: arrayIndexOf},
 		"set_has_element": {minArgs: 2, maxArgs: 2, compile: setHasElement},
+		"set_union":       {minArgs: 2, maxArgs: 64, compile: setUnion},
+		"set_intersect":   {minArgs: 2, maxArgs: 64, compile: setIntersect},
+		"array_sort_asc":  {minArgs: 1, maxArgs: 2, compile: arraySort(false)},
+		"array_sort_desc": {minArgs: 1, maxArgs: 2, compile: arraySort(true)},
+		"array_reverse":   {minArgs: 1, maxArgs: 1, compile: arrayReverse},
+		"array_sum":       {minArgs: 1, maxArgs: 1, compile: arraySum},
+		"bag_merge":       {minArgs: 2, maxArgs: 64, compile: bagMerge},
+		"gettype":         {minArgs: 1, maxArgs: 1, compile: getType},
 
 		// Datetimes and timespans.
 		"datetime_diff":                    {minArgs: 3, maxArgs: 3, compile: datetimeDiff},
@@ -132,6 +146,9 @@ func init() {
 		"datetime_part":                    {minArgs: 2, maxArgs: 2, compile: datetimePart},
 		"getyear":                          datetimePartOf("year"),
 		"getmonth":                         datetimePartOf("month"),
+		"monthofyear":                      datetimePartOf("month"),
+		"week_of_year":                     datetimePartOf("week_of_year"),
+		"bin_at":                           {minArgs: 3, maxArgs: 3, naming: nameFromArgument, compile: binAt},
 		"dayofmonth":                       datetimePartOf("day"),
 		"dayofyear":                        datetimePartOf("dayofyear"),
 		"hourofday":                        datetimePartOf("hour"),
@@ -301,10 +318,25 @@ func functionNames() []string {
 
 // kqlFunctions are Kusto scalar functions socq does not translate yet: they
 // are reported as unsupported rather than unknown.
-var kqlFunctions = map[string]bool{
-	"column_ifexists": true, "hash": true, "todecimal": true, "parse_url": true,
-	"url_decode": true, "base64_decode_tostring": true, "strcat_delim": true,
-	"string_size": true, "gettype": true, "array_sort_asc": true,
+var kqlFunctions = map[string]bool{}
+
+func init() {
+	for _, name := range strings.Fields(`
+		hash hash_md5 hash_sha1 hash_sha256 hash_xxhash64 todecimal toguid tohex
+		parse_url parse_urlquery parse_path parse_user_agent parse_xml parse_csv parse_command_line
+		url_decode url_encode base64_decode_tostring base64_encode_tostring base64_decode_toarray
+		string_size isascii isutf8 translate repeat strrep indexof_regex to_utf8 unicode_codepoints_from_string
+		isnan isinf isfinite pi rand exp2 exp10 cos sin tan acos asin atan atan2 cot degrees radians gamma loggamma
+		binary_and binary_or binary_xor binary_not binary_shift_left binary_shift_right bitset_count_ones
+		datetime_utc_to_local datetime_local_to_utc make_timespan unixtime_microseconds_todatetime unixtime_nanoseconds_todatetime
+		zip array_iff array_split array_shift_left array_shift_right array_rotate_left array_rotate_right jaccard_index
+		bag_remove_keys bag_set_key bag_has_key treepath extract_json extractjson dynamic_to_json
+		ipv4_is_private ipv4_is_in_range ipv4_compare ipv4_is_match format_ipv4 format_ipv4_mask parse_ipv4 parse_ipv6 has_ipv4 has_any_ipv4
+		row_number prev next row_cumsum row_rank_dense row_rank_min ingestion_time new_guid current_principal cursor_current estimate_data_size
+		count_distinct count_distinctif take_anyif make_list_with_nulls variancep stdevp stdevpif variancepif
+		dcount_hll hll hll_merge tdigest tdigest_merge percentile_tdigest percentilew percentilesw buildschema binary_all_and binary_all_or binary_all_xor`) {
+		kqlFunctions[name] = true
+	}
 }
 
 // suggest returns the candidate closest to name (by edit distance, ignoring

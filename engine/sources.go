@@ -53,11 +53,18 @@ func (c *compiler) datatable(d *parser.Datatable) (*scope, error) {
 	if len(d.Values)%n != 0 {
 		return nil, parser.Errorf(d.Span(), "datatable has %d values for %d columns: the last row is incomplete", len(d.Values), n)
 	}
+	// The rows are one VALUES list, which DuckDB reads in order (a UNION
+	// ALL of one-row SELECTs may come out in any order, and make_list
+	// would see the rows shuffled).
+	empty := make([]string, n)
 	sel := make([]string, n)
+	vcols := make([]string, n)
 	for i, col := range out.cols {
-		sel[i] = "CAST(NULL AS " + col.Type.SQLType() + ") AS " + QuoteIdent(col.sql)
+		empty[i] = "CAST(NULL AS " + col.Type.SQLType() + ") AS " + QuoteIdent(col.sql)
+		vcols[i] = fmt.Sprintf("v%d", i)
+		sel[i] = "CAST(" + vcols[i] + " AS " + col.Type.SQLType() + ") AS " + QuoteIdent(col.sql)
 	}
-	body := "SELECT " + strings.Join(sel, ", ") + "\nWHERE FALSE"
+	var rows []string
 	for r := 0; r < len(d.Values)/n; r++ {
 		row := make([]string, n)
 		for i, col := range out.cols {
@@ -74,7 +81,11 @@ func (c *compiler) datatable(d *parser.Datatable) (*scope, error) {
 			}
 			row[i] = x.sql
 		}
-		body += "\nUNION ALL SELECT " + strings.Join(row, ", ")
+		rows = append(rows, "("+strings.Join(row, ", ")+")")
+	}
+	body := "SELECT " + strings.Join(empty, ", ") + "\nWHERE FALSE"
+	if len(rows) > 0 {
+		body = "SELECT " + strings.Join(sel, ", ") + "\nFROM (VALUES " + strings.Join(rows, ",\n  ") + ") AS datatable(" + strings.Join(vcols, ", ") + ")"
 	}
 	out.from = c.addCTE(body)
 	return out, nil

@@ -43,21 +43,28 @@ func init() {
 			p, err := predicateOf(call.Args[1], args[1])
 			return texpr{sql: "count(DISTINCT " + args[0].sql + ") FILTER (WHERE " + p + ")", t: Long}, err
 		}},
-		"sum":   {minArgs: 1, maxArgs: 1, prefix: "sum", compile: numericAggregate("sum", "")},
-		"sumif": {minArgs: 2, maxArgs: 2, prefix: "sumif", compile: numericAggregate("sum", "if")},
-		"avg":   {minArgs: 1, maxArgs: 1, prefix: "avg", compile: numericAggregate("avg", "")},
-		"avgif": {minArgs: 2, maxArgs: 2, prefix: "avgif", compile: numericAggregate("avg", "if")},
-		"min":   {minArgs: 1, maxArgs: 1, prefix: "min", compile: extreme("min")},
-		"max":   {minArgs: 1, maxArgs: 1, prefix: "max", compile: extreme("max")},
-		"stdev": {minArgs: 1, maxArgs: 1, prefix: "stdev", compile: func(_ *parser.Call, args []texpr) (texpr, error) {
-			return texpr{sql: "stddev_samp(" + convert(args[0], Real).sql + ")", t: Real}, nil
-		}},
-		"any":        {minArgs: 1, maxArgs: 1, prefix: "any", compile: anyValue},
-		"take_any":   {minArgs: 1, maxArgs: 1, prefix: "any", compile: anyValue},
-		"make_set":   {minArgs: 1, maxArgs: 2, prefix: "set", compile: makeList(true)},
-		"make_list":  {minArgs: 1, maxArgs: 2, prefix: "list", compile: makeList(false)},
-		"percentile": {minArgs: 2, maxArgs: 2, prefix: "percentile", compile: percentile},
-		"make_bag":   {minArgs: 1, maxArgs: 2, prefix: "bag", compile: makeBag},
+		"sum":          {minArgs: 1, maxArgs: 1, prefix: "sum", compile: numericAggregate("sum", "")},
+		"sumif":        {minArgs: 2, maxArgs: 2, prefix: "sumif", compile: numericAggregate("sum", "if")},
+		"avg":          {minArgs: 1, maxArgs: 1, prefix: "avg", compile: numericAggregate("avg", "")},
+		"avgif":        {minArgs: 2, maxArgs: 2, prefix: "avgif", compile: numericAggregate("avg", "if")},
+		"min":          {minArgs: 1, maxArgs: 1, prefix: "min", compile: extreme("min")},
+		"max":          {minArgs: 1, maxArgs: 1, prefix: "max", compile: extreme("max")},
+		"stdev":        {minArgs: 1, maxArgs: 1, prefix: "stdev", compile: spread("stddev_samp", false)},
+		"stdevif":      {minArgs: 2, maxArgs: 2, prefix: "stdevif", compile: spread("stddev_samp", true)},
+		"variance":     {minArgs: 1, maxArgs: 1, prefix: "variance", compile: spread("var_samp", false)},
+		"varianceif":   {minArgs: 2, maxArgs: 2, prefix: "varianceif", compile: spread("var_samp", true)},
+		"maxif":        {minArgs: 2, maxArgs: 2, prefix: "maxif", compile: extremeIf("max")},
+		"minif":        {minArgs: 2, maxArgs: 2, prefix: "minif", compile: extremeIf("min")},
+		"any":          {minArgs: 1, maxArgs: 1, prefix: "any", compile: anyValue},
+		"take_any":     {minArgs: 1, maxArgs: 1, prefix: "any", compile: anyValue},
+		"make_set":     {minArgs: 1, maxArgs: 2, prefix: "set", compile: makeList(true, false)},
+		"make_list":    {minArgs: 1, maxArgs: 2, prefix: "list", compile: makeList(false, false)},
+		"makeset":      {minArgs: 1, maxArgs: 2, prefix: "set", compile: makeList(true, false)},
+		"makelist":     {minArgs: 1, maxArgs: 2, prefix: "list", compile: makeList(false, false)},
+		"make_set_if":  {minArgs: 2, maxArgs: 3, prefix: "set", compile: makeList(true, true)},
+		"make_list_if": {minArgs: 2, maxArgs: 3, prefix: "list", compile: makeList(false, true)},
+		"percentile":   {minArgs: 2, maxArgs: 2, prefix: "percentile", compile: percentile},
+		"make_bag":     {minArgs: 1, maxArgs: 2, prefix: "bag", compile: makeBag},
 	}
 }
 
@@ -110,26 +117,82 @@ func extreme(fn string) func(*parser.Call, []texpr) (texpr, error) {
 	}
 }
 
+// extremeIf is maxif or minif: max or min over the rows where the
+// predicate is true.
+func extremeIf(fn string) func(*parser.Call, []texpr) (texpr, error) {
+	return func(call *parser.Call, args []texpr) (texpr, error) {
+		x, err := extreme(fn)(call, args[:1])
+		if err != nil {
+			return texpr{}, err
+		}
+		p, err := predicateOf(call.Args[1], args[1])
+		if err != nil {
+			return texpr{}, err
+		}
+		return texpr{sql: x.sql + " FILTER (WHERE " + p + ")", t: x.t}, nil
+	}
+}
+
+// spread is stdev or variance (and their -if forms): the sample standard
+// deviation or variance of a number, the group taken as a sample (n - 1 in
+// the denominator), as Kusto's docs give them.
+func spread(fn string, withIf bool) func(*parser.Call, []texpr) (texpr, error) {
+	return func(call *parser.Call, args []texpr) (texpr, error) {
+		x := args[0]
+		if x.t == Dynamic {
+			x = convert(x, Real)
+		}
+		if !x.t.numeric() {
+			return texpr{}, parser.Errorf(call.Args[0].Span(), "%s() needs a number, not a %s", call.Func.Name, x.t)
+		}
+		sql := fn + "(" + convert(x, Real).sql + ")"
+		if withIf {
+			p, err := predicateOf(call.Args[1], args[1])
+			if err != nil {
+				return texpr{}, err
+			}
+			sql += " FILTER (WHERE " + p + ")"
+		}
+		return texpr{sql: sql, t: Real}, nil
+	}
+}
+
 func anyValue(_ *parser.Call, args []texpr) (texpr, error) {
 	return texpr{sql: "any_value(" + args[0].sql + ")", t: args[0].t}, nil
 }
 
-// makeList is make_list or make_set: a dynamic array of the non-null values
+// makeList is make_list or make_set (or make_list_if, make_set_if, over the
+// rows where the predicate is true): a dynamic array of the non-null values
 // (an empty array, not null, for no values). Kusto does not define the order
 // of make_set; socq sorts it so results are repeatable.
-func makeList(set bool) func(*parser.Call, []texpr) (texpr, error) {
+func makeList(set, withIf bool) func(*parser.Call, []texpr) (texpr, error) {
 	return func(call *parser.Call, args []texpr) (texpr, error) {
 		x := convert(args[0], Dynamic)
-		var list string
-		if set {
-			list = "list(DISTINCT " + x.sql + " ORDER BY " + x.sql + ") FILTER (WHERE " + x.sql + " IS NOT NULL)"
-		} else {
-			list = "list(" + x.sql + ") FILTER (WHERE " + x.sql + " IS NOT NULL)"
+		where := x.sql + " IS NOT NULL"
+		size := 1
+		if withIf {
+			p, err := predicateOf(call.Args[1], args[1])
+			if err != nil {
+				return texpr{}, err
+			}
+			where += " AND " + p
+			size = 2
 		}
-		if len(args) == 2 {
-			n, ok := constLong(args[1])
+		var list string
+		switch t := args[0].t; {
+		case set && t != Dynamic && t != Null:
+			// Sorted by value (numbers as numbers), not by JSON text.
+			each := convert(texpr{sql: "socq_v", t: t}, Dynamic).sql
+			list = "list_transform(list(DISTINCT " + args[0].sql + " ORDER BY " + args[0].sql + ") FILTER (WHERE " + where + "), lambda socq_v: " + each + ")"
+		case set:
+			list = "list(DISTINCT " + x.sql + " ORDER BY " + x.sql + ") FILTER (WHERE " + where + ")"
+		default:
+			list = "list(" + x.sql + ") FILTER (WHERE " + where + ")"
+		}
+		if len(args) > size {
+			n, ok := constLong(args[size])
 			if !ok || n < 1 {
-				return texpr{}, parser.Errorf(call.Args[1].Span(), "the size limit must be a positive whole number")
+				return texpr{}, parser.Errorf(call.Args[size].Span(), "the size limit must be a positive whole number")
 			}
 			list = fmt.Sprintf("list_slice(%s, 1, %d)", list, n)
 		}
@@ -399,7 +462,8 @@ func (c *compiler) aggregateColumn(ne *parser.NamedExpr, in *scope, names nameSe
 }
 
 // argExtreme compiles arg_max(T, cols...) or arg_min: the row with the
-// greatest (least) T, ignoring null T. "*" stands for every input column
+// greatest (least) T, ignoring null T; a column may be named
+// (arg_max(T, Rule = Title)). "*" stands for every input column
 // not already an output (so "arg_max(T, *) by K" gives K, T, then the
 // rest with their own names). One DuckDB arg_max over a struct keeps all
 // the columns from the same row.
@@ -422,6 +486,9 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 		x    texpr
 	}
 	fields := []field{{columnName(call.Args[0]), by}}
+	if call.ArgNames != nil && call.ArgNames[0] != nil {
+		fields[0].name = call.ArgNames[0].Name
+	}
 	for _, arg := range call.Args[1:] {
 		if _, star := arg.(*parser.Star); star {
 			for _, col := range in.cols {
@@ -435,7 +502,11 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 		if err != nil {
 			return nil, "", err
 		}
-		fields = append(fields, field{columnName(arg), x})
+		name := columnName(arg)
+		if i := slices.Index(call.Args, arg); call.ArgNames != nil && call.ArgNames[i] != nil {
+			name = call.ArgNames[i].Name
+		}
+		fields = append(fields, field{name, x})
 	}
 	var out []summarizeColumn
 	pack := make([]string, len(fields))
@@ -446,7 +517,11 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 		names.add(name)
 		out = append(out, summarizeColumn{Column: Column{name, f.x.t}, field: key})
 	}
-	return out, call.Func.Name + "(struct_pack(" + strings.Join(pack, ", ") + "), " + by.sql + ")", nil
+	// A group whose T is null in every row still gives a row, with the
+	// columns of any one of its rows (Kusto's arg_max docs: Banana, null,
+	// Yellow).
+	row := "struct_pack(" + strings.Join(pack, ", ") + ")"
+	return out, "coalesce(" + call.Func.Name + "(" + row + ", " + by.sql + "), any_value(" + row + "))", nil
 }
 
 func unparen(e parser.Expr) parser.Expr {

@@ -50,8 +50,10 @@ type Let struct {
 // Func is a user-defined scalar function: (x: string, n: long) { body }.
 type Func struct {
 	At
-	Params []*TypedColumn
-	Body   Expr
+	Params []*TypedColumn // a tabular parameter has Tabular set and no Type
+	Lets   []*Let         // lets at the start of the body
+	Body   Expr           // a scalar function's body
+	Pipe   *Pipeline      // a tabular function's body: let f = (n: long) { T | take n }
 }
 
 // Pipeline is a tabular source followed by operators joined with '|'.
@@ -84,6 +86,7 @@ type Datatable struct {
 // TypedColumn is a column declaration Name: type.
 type TypedColumn struct {
 	Name, Type *Ident
+	Tabular    bool // a function's tabular parameter, T: (Col: type)
 }
 
 // Range is a one-column table of evenly spaced values.
@@ -108,6 +111,7 @@ func (*Print) source()     {}
 func (*Datatable) source() {}
 func (*Range) source()     {}
 func (*Union) source()     {}
+func (*Call) source()      {} // a call of a tabular user function
 
 // UnionOp is union used as an operator: the pipeline so far, then Tables.
 type UnionOp struct {
@@ -412,10 +416,20 @@ type Between struct {
 }
 
 // Call is a function call: name(args...).
+// ToScalar is toscalar(T): the first column of the first row of a tabular
+// expression (null when it has no rows).
+type ToScalar struct {
+	At
+	Pipe *Pipeline
+}
+
 type Call struct {
 	At
 	Func *Ident
 	Args []Expr
+	// ArgNames names the arguments written Name = Expr, as in
+	// arg_max(TimeGenerated, Rule = Title); nil, or nil entries, otherwise.
+	ArgNames []*Ident
 }
 
 // Member is dynamic property access: X.Name.
@@ -443,14 +457,15 @@ type Star struct {
 	At
 }
 
-func (*Star) expr()    {}
-func (*Ident) expr()   {}
-func (*Literal) expr() {}
-func (*Binary) expr()  {}
-func (*Unary) expr()   {}
-func (*In) expr()      {}
-func (*Between) expr() {}
-func (*Call) expr()    {}
-func (*Member) expr()  {}
-func (*Index) expr()   {}
-func (*Paren) expr()   {}
+func (*Star) expr()     {}
+func (*Ident) expr()    {}
+func (*Literal) expr()  {}
+func (*Binary) expr()   {}
+func (*Unary) expr()    {}
+func (*In) expr()       {}
+func (*Between) expr()  {}
+func (*Call) expr()     {}
+func (*ToScalar) expr() {}
+func (*Member) expr()   {}
+func (*Index) expr()    {}
+func (*Paren) expr()    {}

@@ -40,9 +40,21 @@ type gLet struct {
 // so they can be reported by name.
 type gLetFunc struct {
 	Pos    lexer.Position
-	Params []*gTypedColumn `parser:"'(' ( @@ ( ',' @@ )* )? ')' '{'"`
-	Body   *gExpr          `parser:"( @@ '}'"`
-	Raw    []string        `parser:"| @(~'}')* '}' )"`
+	Params []*gFuncParam `parser:"'(' ( @@ ( ',' @@ )* )? ')' '{'"`
+	Lets   []*gLet       `parser:"@@*"`
+	Body   *gExpr        `parser:"( @@ '}'"`
+	Pipe   *gPipeline    `parser:"| @@ ';'? '}'"`
+	Raw    []string      `parser:"| @(~'}')* '}' )"`
+}
+
+// gFuncParam is a function parameter: a scalar x: string, or a tabular
+// T: (Col: type, …) or T: (*), whose schema socq does not check.
+type gFuncParam struct {
+	Pos     lexer.Position
+	EndPos  lexer.Position
+	Name    *gIdent  `parser:"@@ ':'"`
+	Type    *gIdent  `parser:"( @@"`
+	Tabular []string `parser:"| '(' @(~')')* ')' )"`
 }
 
 type gPipeline struct {
@@ -68,6 +80,7 @@ type gSpecialSource struct {
 	Range     *gRange       `parser:"| @@"`
 	Union     *gUnion       `parser:"| @@"`
 	Paren     *gPipeline    `parser:"| '(' @@ ')'"`
+	Cross     *gCross       `parser:"| @@"`
 	Call      *gCall        `parser:"| @@"`
 }
 
@@ -99,7 +112,23 @@ type gUnion struct {
 
 type gUnionArg struct {
 	Paren *gPipeline `parser:"  '(' @@ ')'"`
+	Cross *gCross    `parser:"| @@"`
 	Table *gIdent    `parser:"| @@"`
+}
+
+// gCross is a table in another workspace, app or cluster:
+// workspace('name').SecurityIncident. It is parsed to be rejected by name.
+type gCross struct {
+	Pos    lexer.Position
+	EndPos lexer.Position
+	Func   string        `parser:"@('workspace' | 'app' | 'cluster' | 'database' | 'resource' | 'adx')"`
+	Arg    string        `parser:"'(' @String ')'"`
+	Path   []*gCrossStep `parser:"( '.' @@ )+"`
+}
+
+type gCrossStep struct {
+	Func string  `parser:"  @Ident '(' String ')'"`
+	Name *gIdent `parser:"| @@"`
 }
 
 type gOperator struct {
@@ -410,10 +439,12 @@ type gPostfix struct {
 	Access  []*gAccess `parser:"@@*"`
 }
 
+// gAccess is .Name, [index] or .[index] (as written in published Sentinel
+// queries: tostring(p.[3])), the last read as [index].
 type gAccess struct {
 	EndPos lexer.Position
 	Member *gIdent `parser:"  \".\" @@"`
-	Index  *gExpr  `parser:"| \"[\" @@ \"]\""`
+	Index  *gExpr  `parser:"| \".\"? \"[\" @@ \"]\""`
 }
 
 type gPrimary struct {
@@ -421,15 +452,16 @@ type gPrimary struct {
 	EndPos lexer.Position
 	// Most frequent first: every alternative tried costs participle a
 	// branch. dynamic(…) and true/false must come before calls and names.
-	Dynamic  *gDynamic `parser:"  \"dynamic\" \"(\" @@ \")\""`
-	Bool     string    `parser:"| @(\"true\" | \"false\")"`
-	Call     *gCall    `parser:"| @@"`
-	Ident    *gIdent   `parser:"| @@"`
-	String   []string  `parser:"| @(String | MultiString)+"`
-	Number   string    `parser:"| @Number"`
-	Timespan string    `parser:"| @Timespan"`
-	TypedLit string    `parser:"| @TypedLit"`
-	Paren    *gExpr    `parser:"| \"(\" @@ \")\""`
+	Dynamic  *gDynamic  `parser:"  \"dynamic\" \"(\" @@ \")\""`
+	Bool     string     `parser:"| @(\"true\" | \"false\")"`
+	ToScalar *gPipeline `parser:"| \"toscalar\" \"(\" @@ \")\""`
+	Call     *gCall     `parser:"| @@"`
+	Ident    *gIdent    `parser:"| @@"`
+	String   []string   `parser:"| @(String | MultiString)+"`
+	Number   string     `parser:"| @Number"`
+	Timespan string     `parser:"| @Timespan"`
+	TypedLit string     `parser:"| @TypedLit"`
+	Paren    *gExpr     `parser:"| \"(\" @@ \")\""`
 }
 
 type gCall struct {
@@ -440,8 +472,9 @@ type gCall struct {
 type gCallArg struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Star   bool   `parser:"  @\"*\""`
-	Expr   *gExpr `parser:"| @@"`
+	Star   bool    `parser:"  @\"*\""`
+	Name   *gIdent `parser:"| ( @@ \"=\" )?"`
+	Expr   *gExpr  `parser:"@@"`
 }
 
 // gDynamic is the JSON-like value inside dynamic(...).

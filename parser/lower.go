@@ -59,17 +59,40 @@ func lowerLet(g *gLet) (*Let, error) {
 		return nil, err
 	}
 	if g.Func != nil {
-		if g.Func.Body == nil {
-			return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "user-defined functions with tabular bodies (let %s = (...) { T | ... }) are not supported by socq yet", name.Name).
-				WithHint("scalar bodies are: let f = (x: string) { strlen(x) }")
+		if g.Func.Body == nil && g.Func.Pipe == nil {
+			return nil, Errorf(Span{g.Func.Pos.Offset, g.Func.Pos.Offset + 1}, "this body of the function '%s' is not supported by socq yet", name.Name).
+				WithHint("a body may be lets followed by one scalar expression, { strlen(x) }, or by one tabular pipeline, { T | take n }")
 		}
 		f := &Func{At: At{sp}}
 		for _, gp := range g.Func.Params {
+			if gp.Type == nil {
+				id, err := lowerIdent(gp.Name)
+				if err != nil {
+					return nil, err
+				}
+				f.Params = append(f.Params, &TypedColumn{Name: id, Tabular: true})
+				continue
+			}
 			ids, err := lowerIdents([]*gIdent{gp.Name, gp.Type})
 			if err != nil {
 				return nil, err
 			}
 			f.Params = append(f.Params, &TypedColumn{Name: ids[0], Type: ids[1]})
+		}
+		for _, gl := range g.Func.Lets {
+			inner, err := lowerLet(gl)
+			if err != nil {
+				return nil, err
+			}
+			f.Lets = append(f.Lets, inner)
+		}
+		if g.Func.Pipe != nil {
+			pipe, err := lowerPipeline(g.Func.Pipe)
+			if err != nil {
+				return nil, err
+			}
+			f.Pipe = pipe
+			return &Let{At: At{sp}, Name: name, Func: f}, nil
 		}
 		body, err := lowerExpr(g.Func.Body)
 		if err != nil {
@@ -77,6 +100,15 @@ func lowerLet(g *gLet) (*Let, error) {
 		}
 		f.Body = body
 		return &Let{At: At{sp}, Name: name, Func: f}, nil
+	}
+	if g.Source != nil && g.Source.Call != nil && len(g.Ops) == 0 {
+		// let startTime = ago(14d); reads as a call that could also be a
+		// table; with no operators after it, it is a scalar.
+		expr, err := lowerCall(span(g.Source.Pos, g.Source.EndPos), g.Source.Call)
+		if err != nil {
+			return nil, err
+		}
+		return &Let{At: At{sp}, Name: name, Expr: expr}, nil
 	}
 	if g.Source != nil {
 		src, err := lowerSpecialSource(g.Source)
@@ -380,8 +412,17 @@ func lowerSpecialSource(g *gSpecialSource) (Source, error) {
 		return r, nil
 	case g.Union != nil:
 		return lowerUnion(sp, g.Union)
+	case g.Cross != nil:
+		return nil, crossResourceError(g.Cross)
 	case g.Call != nil:
-		return nil, Errorf(sp, "calling a function as a table is not supported by socq yet")
+		call, err := lowerCall(sp, g.Call)
+		if err != nil {
+			return nil, err
+		}
+		if c, ok := call.(*Call); ok {
+			return c, nil
+		}
+		return nil, Errorf(sp, "a literal is not a table")
 	}
 	return lowerPipeline(g.Paren)
 }
@@ -396,6 +437,9 @@ func lowerUnion(sp Span, g *gUnion) (*Union, error) {
 		u.WithSource = id
 	}
 	for _, a := range g.Tables {
+		if a.Cross != nil {
+			return nil, crossResourceError(a.Cross)
+		}
 		if a.Paren != nil {
 			p, err := lowerPipeline(a.Paren)
 			if err != nil {
@@ -727,6 +771,12 @@ func lowerPrimary(g *gPrimary) (Expr, error) {
 		return parseNumber(sp, g.Number)
 	case g.Bool != "":
 		return &Literal{At: At{sp}, Kind: BoolLit, Bool: g.Bool == "true"}, nil
+	case g.ToScalar != nil:
+		pipe, err := lowerPipeline(g.ToScalar)
+		if err != nil {
+			return nil, err
+		}
+		return &ToScalar{At: At{sp}, Pipe: pipe}, nil
 	case g.Call != nil:
 		return lowerCall(sp, g.Call)
 	case g.Ident != nil:
@@ -761,7 +811,32 @@ func lowerCall(sp Span, g *gCall) (Expr, error) {
 		if err != nil {
 			return nil, err
 		}
+		if a.Name != nil {
+			name, err := lowerIdent(a.Name)
+			if err != nil {
+				return nil, err
+			}
+			if c.ArgNames == nil {
+				c.ArgNames = make([]*Ident, len(g.Args))
+			}
+			c.ArgNames[len(c.Args)] = name
+		}
 		c.Args = append(c.Args, e)
 	}
 	return c, nil
+}
+
+// crossResourceError rejects workspace('x').T and its kin: socq holds the
+// history of one workspace, queried by table name alone.
+func crossResourceError(g *gCross) *Error {
+	return Errorf(span(g.Pos, g.EndPos), "%s() reaches into another %s; socq holds one history, so cross-resource queries are not supported", g.Func, crossNoun(g.Func)).
+		WithHint("name the table alone, as in: union SecurityIncident")
+}
+
+func crossNoun(fn string) string {
+	switch fn {
+	case "workspace", "app", "cluster", "database":
+		return fn
+	}
+	return "resource"
 }

@@ -18,12 +18,16 @@ const DefaultTimeRange = "24h"
 
 // SubstituteParameters replaces workbook placeholders in text. A parameter's
 // value replaces {Name} and {Name:label} as written. TimeRange is special,
-// as in workbooks: given as a timespan (7d, the default 24h) or as
+// as in workbooks, and so is any parameter used as {Name:start},
+// {Name:end} or {Name:grain} (a time brush): given as a timespan (7d; for
+// TimeRange the default is 24h) or as
 // START..END (two datetimes), {TimeRange} and {TimeRange:query} become a
 // filter ("> ago(7d)" or "between (datetime(S) .. datetime(E))"),
 // {TimeRange:start} and {TimeRange:end} become datetime literals,
-// {TimeRange:grain} a timespan and {TimeRange:label} its label. An unset
-// parameter is an *Error pointing at the placeholder.
+// {TimeRange:grain} a timespan and {TimeRange:label} its label. The value
+// "Name:label" replaces {Name:label} when given, as a workbook drop-down
+// shows "All" for its value '*'. An unset parameter is an *Error pointing
+// at the placeholder.
 func SubstituteParameters(text string, values map[string]string, now time.Time) (string, error) {
 	var firstErr error
 	out := placeholder.ReplaceAllStringFunc(text, func(m string) string {
@@ -34,12 +38,24 @@ func SubstituteParameters(text string, values map[string]string, now time.Time) 
 		sp := Span{loc, loc + len(m)}
 		parts := placeholder.FindStringSubmatch(m)
 		name, option := parts[1], parts[2]
-		if name == "TimeRange" {
-			s, err := timeRange(values[name], option, now)
+		if name == "TimeRange" || isTimeRangeOption(option) {
+			v, ok := values[name]
+			if !ok && name != "TimeRange" {
+				firstErr = Errorf(sp, "the workbook time range parameter '%s' is not set", name).WithHint("pass --param %s=7d, or --param %s=2026-01-01..2026-02-01", name, name)
+				return m
+			}
+			s, err := timeRange(v, option, now)
 			if err != nil {
-				firstErr = Errorf(sp, "%v", err).WithHint("pass --param TimeRange=7d, or --param TimeRange=2026-01-01..2026-02-01")
+				firstErr = Errorf(sp, "%v", err).WithHint("pass --param %s=7d, or --param %s=2026-01-01..2026-02-01", name, name)
 			}
 			return s
+		}
+		if option == "label" {
+			// A workbook drop-down's label can differ from its value
+			// ('*' is shown as "All"): --param Name:label=All sets it.
+			if v, ok := values[name+":label"]; ok {
+				return v
+			}
 		}
 		v, ok := values[name]
 		if !ok {
@@ -54,6 +70,12 @@ func SubstituteParameters(text string, values map[string]string, now time.Time) 
 		return m
 	})
 	return out, firstErr
+}
+
+// isTimeRangeOption reports whether option is one only a time range
+// parameter has: {TimeBrush:start} makes TimeBrush a time range.
+func isTimeRangeOption(option string) bool {
+	return option == "start" || option == "end" || option == "grain"
 }
 
 func timeRange(value, option string, now time.Time) (string, error) {

@@ -24,9 +24,22 @@ func (l *Let) String() string {
 	if l.Func != nil {
 		params := make([]string, len(l.Func.Params))
 		for i, p := range l.Func.Params {
+			if p.Tabular {
+				params[i] = p.Name.String() + ": (*)"
+				continue
+			}
 			params[i] = p.Name.String() + ": " + p.Type.String()
 		}
-		return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + l.Func.Body.String() + " };"
+		var body strings.Builder
+		for _, inner := range l.Func.Lets {
+			body.WriteString(inner.String() + " ")
+		}
+		if l.Func.Pipe != nil {
+			body.WriteString(l.Func.Pipe.String())
+		} else {
+			body.WriteString(l.Func.Body.String())
+		}
+		return "let " + l.Name.String() + " = (" + strings.Join(params, ", ") + ") { " + body.String() + " };"
 	}
 	if l.Pipe != nil {
 		return "let " + l.Name.String() + " = " + l.Pipe.String() + ";"
@@ -410,7 +423,21 @@ func (b *Between) String() string {
 	return b.X.String() + " " + op + " (" + b.Low.String() + " .. " + b.High.String() + ")"
 }
 
-func (c *Call) String() string { return c.Func.String() + "(" + joinExprs(c.Args) + ")" }
+func (t *ToScalar) String() string { return "toscalar(" + t.Pipe.String() + ")" }
+
+func (c *Call) String() string {
+	if c.ArgNames == nil {
+		return c.Func.String() + "(" + joinExprs(c.Args) + ")"
+	}
+	args := make([]string, len(c.Args))
+	for i, a := range c.Args {
+		args[i] = a.String()
+		if c.ArgNames[i] != nil {
+			args[i] = c.ArgNames[i].String() + " = " + args[i]
+		}
+	}
+	return c.Func.String() + "(" + strings.Join(args, ", ") + ")"
+}
 
 func (m *Member) String() string { return m.X.String() + "." + m.Name.String() }
 

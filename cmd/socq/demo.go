@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/socq/socq/check"
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/examples"
 	"github.com/socq/socq/gen"
 	"github.com/socq/socq/ingest"
 	"github.com/spf13/cobra"
@@ -61,17 +64,44 @@ func runDemo(ctx context.Context, ios *ioStreams) error {
 	fmt.Fprintln(ios.out, "Each query below runs as written; copy it into 'socq query' or Sentinel's Logs page.")
 	for _, q := range demoQueries {
 		fmt.Fprintf(ios.out, "\n## %s\n\n%s\n\n", q.title, q.kql)
-		parsed, err := parseQuery(ios, q.kql)
+		text, parsed, err := parseKQL(q.kql, nil, time.Now().UTC())
 		if err != nil {
-			return err
+			return queryError(ios, err)
 		}
-		plan, err := compileQuery(ctx, ios, q.kql, parsed, db)
+		plan, err := compileKQL(ctx, text, parsed, db)
 		if err != nil {
-			return err
+			return queryError(ios, err)
 		}
 		if err := printQuery(ctx, db, plan, "table", ios); err != nil {
 			return err
 		}
 	}
-	return nil
+	return demoChecks(ctx, db, ios)
+}
+
+// demoChecks runs the example SOC metric gates on the sample history, over
+// the sample's whole period.
+func demoChecks(ctx context.Context, db *engine.DB, ios *ioStreams) error {
+	f, err := check.Load(examples.SOCMetricsPath, examples.SOCMetrics)
+	if err != nil {
+		return failed(exitFailed, "the example checks: %v", err)
+	}
+	start := demoHistory.Start
+	if start.IsZero() {
+		start = gen.DefaultStart
+	}
+	period := start.Format("2006-01-02") + ".." + start.AddDate(0, 0, demoHistory.Days).Format("2006-01-02")
+	fmt.Fprintf(ios.out, "\n## SOC metric gates: %s\n\n", examples.SOCMetricsPath)
+	fmt.Fprintf(ios.out, "Mean and median time to triage and to close, closed incidents with open tasks, the share\n"+
+		"of tasks created by automation, old open High incidents and unowned ones, as CI gates:\n\n"+
+		"  socq check --param TimeRange=%s %s\n\n", period, examples.SOCMetricsPath)
+	rep, err := check.Run(ctx, f, dbRunner{db}, map[string]string{"TimeRange": period})
+	if err != nil {
+		return err
+	}
+	if err := check.WriteText(ios.out, rep); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(ios.out, "\nsocq check exits 0 when every check passes (warnings allowed), 1 when one fails, 4 when one cannot run;\n--junit FILE writes JUnit XML, and in GitHub Actions it annotates the checks file.")
+	return err
 }

@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/export"
 	"github.com/socq/socq/output"
 	"github.com/socq/socq/parser"
 	"github.com/spf13/cobra"
@@ -21,6 +24,7 @@ type queryOptions struct {
 	file    string
 	explain bool
 	params  []string // workbook parameters, NAME=VALUE
+	out     string   // write the result to this file instead of stdout
 	query   string
 	// timeout cancels the query when it runs longer; 0 means never.
 	timeout     time.Duration
@@ -31,6 +35,9 @@ type queryOptions struct {
 // seconds, a runaway cross join would take hours.
 const defaultQueryTimeout = 10 * time.Minute
 
+// binaryFormats are the -o formats written through arrow-go.
+var binaryFormats = []string{"parquet", "arrow"}
+
 func newQueryCmd(ios *ioStreams) *cobra.Command {
 	opts := &queryOptions{}
 	cmd := &cobra.Command{
@@ -38,7 +45,9 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 		Short: "Run a KQL query over the incident history",
 		Example: `  socq query 'SecurityIncident | where array_length(Tasks) > 0 | project IncidentNumber, Title'
   socq query -o json -f audit.kql
-  echo 'SecurityIncident | count' | socq query -`,
+  echo 'SecurityIncident | count' | socq query -
+  socq query -o parquet --out tasks.parquet 'SecurityIncident | mv-expand Tasks'
+  socq query -o arrow 'SecurityIncident | take 10' | python3 -c 'import pyarrow.ipc,sys; print(pyarrow.ipc.open_stream(sys.stdin.buffer).read_all())'`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			text, err := queryText(ios, opts.file, args)
@@ -50,7 +59,8 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 		},
 	}
 	dbFlag(cmd, &opts.db)
-	cmd.Flags().StringVarP(&opts.format, "output", "o", "", "output format: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
+	cmd.Flags().StringVarP(&opts.format, "output", "o", "", "output format: "+strings.Join(queryFormats(), ", ")+" (default table on a terminal, csv otherwise; with --out, from its extension)")
+	cmd.Flags().StringVar(&opts.out, "out", "", "write the result to FILE (atomically: the file appears when complete) instead of standard output")
 	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "read the query from FILE")
 	cmd.Flags().BoolVar(&opts.explain, "explain", false, "print the SQL the query compiles to instead of running it")
 	cmd.Flags().DurationVar(&opts.timeout, "timeout", defaultQueryTimeout, "cancel the query when it runs longer than this (0: no limit)")
@@ -85,56 +95,29 @@ func queryText(ios *ioStreams, file string, args []string) (string, error) {
 	return args[0], nil
 }
 
-// parseQuery parses KQL, printing a caret error on failure.
-func parseQuery(ios *ioStreams, text string) (*parser.Query, error) {
-	q, err := parser.Parse(text)
-	if err != nil {
-		return nil, queryError(ios, text, err)
-	}
-	return q, nil
-}
-
-// compileQuery compiles a parsed query. db, when not nil, answers the
-// questions about the data some operators need (bag_unpack's columns).
-func compileQuery(ctx context.Context, ios *ioStreams, text string, q *parser.Query, db *engine.DB) (*engine.Plan, error) {
-	opts := engine.CompileOptions{}
-	if db != nil {
-		opts.Probe = db.Probe(ctx)
-	}
-	plan, err := engine.Compile(q, engine.DefaultCatalog(), opts)
-	if err != nil {
-		return nil, queryError(ios, text, err)
-	}
-	return plan, nil
-}
-
-// queryError prints a parse or compile error with a caret under the query.
-func queryError(ios *ioStreams, text string, err error) error {
+// queryError prints a KQL error: a parse or compile error with a caret
+// under the query, anything else as a message.
+func queryError(ios *ioStreams, err error) error {
+	var kerr *kqlError
 	var perr *parser.Error
-	if errors.As(err, &perr) {
-		fmt.Fprint(ios.err, perr.Render(text))
+	if errors.As(err, &kerr) && errors.As(err, &perr) {
+		fmt.Fprint(ios.err, kerr.Detail())
 		return &exitError{code: exitFailed, err: err, printed: true}
 	}
 	return failed(exitFailed, "%v", err)
 }
 
 func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
-	values := map[string]string{}
-	for _, p := range opts.params {
-		name, value, ok := strings.Cut(p, "=")
-		if !ok || name == "" {
-			return failed(exitUsage, "--param %q: want NAME=VALUE", p)
-		}
-		values[name] = value
-	}
-	text, err := parser.SubstituteParameters(opts.query, values, time.Now().UTC())
-	if err != nil {
-		return queryError(ios, opts.query, err)
-	}
-	opts.query = text
-	q, err := parseQuery(ios, opts.query)
+	values, err := paramValues(opts.params)
 	if err != nil {
 		return err
+	}
+	text, q, err := parseKQL(opts.query, values, time.Now().UTC())
+	if err != nil {
+		return queryError(ios, err)
+	}
+	if opts.timeout < 0 {
+		return failed(exitUsage, "--timeout %s: want a positive duration, or 0 for no limit", opts.timeout)
 	}
 	path, err := resolveDB(opts.db)
 	if err != nil {
@@ -151,27 +134,33 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 	default:
 		defer db.Close()
 	}
-	if opts.timeout < 0 {
-		return failed(exitUsage, "--timeout %s: want a positive duration, or 0 for no limit", opts.timeout)
-	}
 	runCtx := ctx
 	if opts.timeout > 0 {
 		var cancel context.CancelFunc
 		runCtx, cancel = context.WithTimeout(ctx, opts.timeout)
 		defer cancel()
 	}
-	plan, err := compileQuery(runCtx, ios, opts.query, q, db)
-	if err == nil && !opts.explain {
-		err = printQuery(runCtx, db, plan, opts.format, ios)
-	}
+	err = runPlan(runCtx, text, q, db, opts, ios)
 	if ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) {
 		return failed(exitFailed, "query cancelled: it ran longer than --timeout %s (narrow it, e.g. with a time range, or raise --timeout)", opts.timeout)
 	}
-	if err != nil || !opts.explain {
+	return err
+}
+
+// runPlan compiles a parsed query and prints (or writes, or explains) it.
+func runPlan(ctx context.Context, text string, q *parser.Query, db *engine.DB, opts *queryOptions, ios *ioStreams) error {
+	plan, err := compileKQL(ctx, text, q, db)
+	if err != nil {
+		return queryError(ios, err)
+	}
+	if opts.explain {
+		_, err := fmt.Fprintln(ios.out, plan.SQL+";")
 		return err
 	}
-	_, err = fmt.Fprintln(ios.out, plan.SQL+";")
-	return err
+	if opts.out != "" {
+		return writeQueryFile(ctx, db, plan, opts.format, opts.out)
+	}
+	return printQuery(ctx, db, plan, opts.format, ios)
 }
 
 // openForQuery opens the database a user's query runs on: read-only, with
@@ -183,6 +172,91 @@ func openForQuery(ctx context.Context, path string, opts *queryOptions, ios *ioS
 	return engine.Open(ctx, path, dbOpts)
 }
 
+// queryFormats are the names -o accepts.
+func queryFormats() []string { return append(slices.Clone(output.Formats), binaryFormats...) }
+
+// formatForFile picks the format of --out FILE when -o is not given: from
+// the extension, else csv.
+func formatForFile(path string) string {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".parquet":
+		return "parquet"
+	case ".arrow", ".arrows", ".ipc":
+		return "arrow"
+	case ".json":
+		return "json"
+	case ".ndjson", ".jsonl":
+		return "ndjson"
+	case ".tsv":
+		return "tsv"
+	case ".md":
+		return "markdown"
+	}
+	return "csv"
+}
+
+// writeQueryFile writes the result of plan to path in format, atomically: a
+// failed query leaves a previous file as it was.
+func writeQueryFile(ctx context.Context, db *engine.DB, plan *engine.Plan, format, path string) error {
+	if format == "" {
+		format = formatForFile(path)
+	}
+	if err := checkFormat(format); err != nil {
+		return err
+	}
+	_, err := export.Atomic(path, false, func(tmp string) (int64, error) {
+		return export.WriteFile(tmp, func(w io.Writer) (int64, error) {
+			return 0, writeResult(ctx, db, plan, format, w)
+		})
+	})
+	return resultError(ctx, err)
+}
+
+func checkFormat(format string) error {
+	if slices.Contains(queryFormats(), format) {
+		return nil
+	}
+	return failed(exitUsage, "%v %q (use one of: %s)", output.ErrUnknownFormat, format, strings.Join(queryFormats(), ", "))
+}
+
+// resultError maps a failure to run or write a result to its exit code.
+func resultError(ctx context.Context, err error) error {
+	var ee *exitError
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &ee):
+		return err
+	case strings.Contains(err.Error(), "Out of Memory Error"):
+		// DuckDB's advice that follows is SQL settings a KQL user cannot make.
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return failed(exitFailed, "the query needs more memory than the memory limit allows: raise --memory-limit or SOCQ_MEMORY_LIMIT, or narrow the query (%s)", strings.TrimSpace(first))
+	}
+	return failed(exitFailed, "%v", err)
+}
+
+// writeResult runs plan and writes its result to w in format.
+func writeResult(ctx context.Context, db *engine.DB, plan *engine.Plan, format string, w io.Writer) error {
+	switch format {
+	case "parquet":
+		_, err := export.WriteParquet(ctx, db, plan, w, engine.Zstd)
+		return err
+	case "arrow":
+		_, err := export.WriteArrow(ctx, db, plan, w)
+		return err
+	}
+	ow, err := output.New(w, format, plan.Columns)
+	if err != nil {
+		return failed(exitUsage, "%v", err)
+	}
+	if err := db.Query(ctx, plan, ow.Row); err != nil {
+		return err
+	}
+	return ow.Close()
+}
+
 // printQuery runs a plan and prints its result in format.
 func printQuery(ctx context.Context, db *engine.DB, plan *engine.Plan, format string, ios *ioStreams) error {
 	if format == "" {
@@ -191,20 +265,11 @@ func printQuery(ctx context.Context, db *engine.DB, plan *engine.Plan, format st
 			format = "table"
 		}
 	}
-	w, err := output.New(ios.out, format, plan.Columns)
-	if err != nil {
-		return failed(exitUsage, "%v", err)
+	if err := checkFormat(format); err != nil {
+		return err
 	}
-	if err := db.Query(ctx, plan, w.Row); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if msg := err.Error(); strings.Contains(msg, "Out of Memory Error") {
-			// DuckDB's advice that follows is SQL settings a KQL user cannot make.
-			first, _, _ := strings.Cut(msg, "\n")
-			return failed(exitFailed, "the query needs more memory than the memory limit allows: raise --memory-limit or SOCQ_MEMORY_LIMIT, or narrow the query (%s)", strings.TrimSpace(first))
-		}
-		return failed(exitFailed, "%v", err)
+	if slices.Contains(binaryFormats, format) && ios.outIsTerminal() {
+		return failed(exitUsage, "-o %s is binary: write it to a file with --out FILE, or pipe it to a program", format)
 	}
-	return w.Close()
+	return resultError(ctx, writeResult(ctx, db, plan, format, ios.out))
 }

@@ -21,6 +21,7 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitNotFound    = 3
+	exitCouldNotRun = 4 // socq check: a check could not run
 	exitInterrupted = 130
 )
 
@@ -119,6 +120,13 @@ Try it without any setup:  socq demo`,
 		newIngestCmd(ios),
 		newQueryCmd(ios),
 		newDemoCmd(ios),
+		newExportCmd(ios),
+		newPullCmd(ios),
+		newCheckCmd(ios),
+		newIncidentCmd(ios),
+		newTaskCmd(ios),
+		newHistoryCmd(ios),
+		newRuleCmd(ios),
 		newVerifyCmd(ios),
 	)
 	return root

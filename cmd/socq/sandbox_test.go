@@ -80,7 +80,7 @@ func TestHostileQueriesThroughTheCommand(t *testing.T) {
 			wantOut: "x\n\"');COPY \"\"SecurityIncident\"\" TO '" + dir + "/out.csv'--\"\n"},
 		{query: `SecurityIncident | where Title == "{T}" | count`, params: []string{`T=" or Title != "`}, wantOut: "Count\n19\n"},
 		{query: `print x = read_text("` + secret + `")`, wantErr: "unknown function 'read_text'"},
-		{query: `glob('` + dir + `/*')`, wantErr: "calling a function as a table is not supported"},
+		{query: `glob('` + dir + `/*')`, wantErr: "unknown tabular function 'glob'"},
 		{query: "SecurityIncident; ATTACH '" + dir + "/x.duckdb'", wantErr: "unexpected"},
 		{query: "print x = 1 -- DROP TABLE SecurityIncident", wantErr: "unexpected 'TABLE'"},
 	} {

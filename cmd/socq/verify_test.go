@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -30,7 +31,7 @@ func TestVerifySchemaVersion(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != exitFailed {
 		t.Fatalf("err = %v, want exit 1", err)
 	}
-	want := "schema: database " + path + " has schema version 99, newer than this socq understands (1): upgrade socq\n"
+	want := "schema: database " + path + " has schema version 99, newer than this socq understands (" + strconv.Itoa(engine.SchemaVersion) + "): upgrade socq\n"
 	if out.String() != want {
 		t.Errorf("stdout %q, want %q", out.String(), want)
 	}
