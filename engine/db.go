@@ -90,10 +90,9 @@ type Options struct {
 
 // DB is socq's database: the only place that talks to DuckDB.
 type DB struct {
-	sql         *sql.DB
-	path        string
-	lock        *fileLock // nil for an in-memory database
-	memoryLimit string    // as the user gave it; "" for DuckDB's default
+	sql  *sql.DB
+	path string
+	lock *fileLock // nil for an in-memory database
 }
 
 // Open opens (and in write mode creates and migrates) the database at path.
@@ -213,7 +212,7 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 		for _, s := range stmts {
 			if _, err := e.ExecContext(ctx, s, nil); err != nil {
 				if strings.HasPrefix(s, "SET GLOBAL memory_limit") {
-					return fmt.Errorf("memory limit %q: %w (give a size such as 2GB or 512MiB)", memoryLimit, err)
+					return &memoryLimitError{limit: memoryLimit, err: err}
 				}
 				return fmt.Errorf("%s: %w", s, err)
 			}
@@ -225,7 +224,7 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 	if err != nil {
 		return nil, openError(path, fmt.Errorf("open database %s: %w", displayPath(path), err))
 	}
-	db := &DB{sql: sql.OpenDB(connector), path: path, memoryLimit: memoryLimit}
+	db := &DB{sql: sql.OpenDB(connector), path: path}
 	// One connection: each connection to ":memory:" would be its own
 	// database, and with one connection concurrent users of one DB (the
 	// server's requests) wait for each other's transactions instead of
@@ -233,10 +232,26 @@ func open(ctx context.Context, path string, opts Options, memoryLimit string) (*
 	db.sql.SetMaxOpenConns(1)
 	if err := db.migrate(ctx, opts.ReadOnly); err != nil {
 		db.sql.Close()
+		if mle := (*memoryLimitError)(nil); errors.As(err, &mle) {
+			return nil, mle // the first connection's; not the database's fault
+		}
 		return nil, openError(path, err)
 	}
 	return db, nil
 }
+
+// memoryLimitError is a memory limit DuckDB does not accept.
+type memoryLimitError struct {
+	limit string
+	err   error
+}
+
+func (e *memoryLimitError) Error() string {
+	msg := strings.TrimPrefix(e.err.Error(), "Parser Error: ")
+	return fmt.Sprintf("memory limit %q: %s (give a size such as 2GB or 512MiB)", e.limit, msg)
+}
+
+func (e *memoryLimitError) Unwrap() error { return e.err }
 
 // sandboxedAlready reports whether the database of connection e has its
 // configuration locked already with external access off; it fails if the
@@ -303,6 +318,25 @@ func (db *DB) Setting(ctx context.Context, name string) (string, error) {
 	return v, nil
 }
 
+// SchemaVersionError is returned by Open for a database of another schema
+// version than SchemaVersion that it cannot (or, read-only, may not) migrate.
+type SchemaVersionError struct {
+	Have int // the database's version
+	msg  string
+}
+
+func (e *SchemaVersionError) Error() string { return e.msg }
+
+// SchemaVersion reads the schema version recorded in the database; 0 when
+// none is.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	v, err := db.schemaVersion(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read schema version of %s: %w", displayPath(db.path), err)
+	}
+	return v, nil
+}
+
 func (db *DB) schemaVersion(ctx context.Context) (int, error) {
 	var exists bool
 	err := db.sql.QueryRowContext(ctx,
@@ -327,9 +361,9 @@ func (db *DB) migrate(ctx context.Context, readOnly bool) error {
 	case v == SchemaVersion:
 		return nil
 	case v > SchemaVersion:
-		return fmt.Errorf("database %s has schema version %d, newer than this socq understands (%d): upgrade socq", displayPath(db.path), v, SchemaVersion)
+		return &SchemaVersionError{Have: v, msg: fmt.Sprintf("database %s has schema version %d, newer than this socq understands (%d): upgrade socq", displayPath(db.path), v, SchemaVersion)}
 	case readOnly:
-		return fmt.Errorf("database %s has schema version %d, this socq needs %d: run any writing command (e.g. socq ingest) to upgrade it", displayPath(db.path), v, SchemaVersion)
+		return &SchemaVersionError{Have: v, msg: fmt.Sprintf("database %s has schema version %d, this socq needs %d: run any writing command (e.g. socq ingest) to upgrade it", displayPath(db.path), v, SchemaVersion)}
 	}
 	return db.Tx(ctx, func(tx *Tx) error {
 		for ; v < SchemaVersion; v++ {

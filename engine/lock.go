@@ -162,6 +162,10 @@ func acquireLock(ctx context.Context, path string, write bool, command string, w
 	return &fileLock{f: f}, nil
 }
 
+// ReadLockHolder reads the holder recorded in the lock file of the database
+// at path; the zero holder when there is none to read.
+func ReadLockHolder(path string) LockHolder { return readHolder(LockPath(path)) }
+
 // readHolder reads the holder recorded in a lock file; the zero holder when
 // there is none to read.
 func readHolder(lockPath string) LockHolder {

@@ -231,3 +231,17 @@ func TestMemoryLimit(t *testing.T) {
 		db.Close()
 	}
 }
+
+func TestDuckDBLockErrorNamesTheProcess(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`IO Error: Could not set lock on file "/d/h.duckdb": Conflicting lock is held in /usr/bin/duckdb (PID 4321) by user root. See also https://duckdb.org/docs/connect/concurrency`,
+			"database /d/h.duckdb is in use by duckdb, pid 4321 (not a socq command that waits its turn): try again when it has finished"},
+		{`IO Error: Could not set lock on file "/d/h.duckdb": Resource temporarily unavailable`,
+			"database /d/h.duckdb is in use by another process: try again when it has finished"},
+		{`IO Error: something else`, `IO Error: something else`},
+	} {
+		if got := openError("/d/h.duckdb", errors.New(c.in)).Error(); got != c.want {
+			t.Errorf("%s:\ngot  %s\nwant %s", c.in, got, c.want)
+		}
+	}
+}

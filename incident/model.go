@@ -228,9 +228,5 @@ func (inc *Incident) clone() *Incident {
 	return &c
 }
 
-// AdditionalData is the incident's AdditionalData column as JSON
-// (alertsCount, bookmarksCount, commentsCount, …), as recorded.
-func (inc *Incident) AdditionalData() json.RawMessage { return inc.additionalData }
-
 // RelatedAnalyticRuleIDs is the RelatedAnalyticRuleIds column as JSON.
 func (inc *Incident) RelatedAnalyticRuleIDs() json.RawMessage { return inc.relatedRuleIDs }

@@ -121,7 +121,30 @@ type NewIncident struct {
 	// Name is the IncidentName to give it: a GUID, as the REST API's PUT
 	// names a new incident. Empty makes a new one.
 	Name string
+	// ExternalID, when set, names the request the incident records, where
+	// it came from outside socq (intake: "mail:<Message-ID>", "form:<id>").
+	// It is kept in AdditionalData.socqExternalId, and Create refuses a
+	// second incident with the same one (*DuplicateError), checked in the
+	// transaction that records it, so concurrent intakes never create twice.
+	ExternalID string
+	// Source, when set, is kept in AdditionalData.socqSource: what the
+	// incident was made from (intake: sender, Message-ID, attachments, file).
+	Source map[string]any
 }
+
+// DuplicateError is a Create whose ExternalID an incident (possibly a
+// deleted one) already has.
+type DuplicateError struct {
+	ExternalID string
+	Number     int64 // the incident that has it
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("%s was already recorded as incident %d", e.ExternalID, e.Number)
+}
+
+// AdditionalData is the incident's AdditionalData column (JSON).
+func (inc *Incident) AdditionalData() json.RawMessage { return inc.additionalData }
 
 // Change is the input of Update; nil fields stay as they are.
 type Change struct {
@@ -152,8 +175,39 @@ type Closing struct {
 // Create records a new incident with the next IncidentNumber, then runs the
 // automation rules triggered on created.
 func (r *Recorder) Create(ctx context.Context, by string, in NewIncident) (*Incident, error) {
+	return r.create(ctx, by, in, false)
+}
+
+// Preview is Create without recording anything: it validates in, checks
+// its ExternalID and runs the rules in a transaction that it rolls back,
+// and returns the incident Create would record now (or Create's error).
+func (r *Recorder) Preview(ctx context.Context, by string, in NewIncident) (*Incident, error) {
+	return r.create(ctx, by, in, true)
+}
+
+// errPreview rolls back a Preview's transaction.
+var errPreview = errors.New("preview: roll back")
+
+func (r *Recorder) create(ctx context.Context, by string, in NewIncident, preview bool) (*Incident, error) {
 	inc := &Incident{Owner: unassigned(), ProviderName: "Azure Sentinel"}
 	var err error
+	in.ExternalID = strings.TrimSpace(in.ExternalID)
+	if strings.ContainsAny(in.ExternalID, "\r\n") {
+		return nil, invalid("external id", "%q must be on one line", in.ExternalID)
+	}
+	var extra map[string]any
+	if in.ExternalID != "" || in.Source != nil {
+		extra = map[string]any{}
+		if in.ExternalID != "" {
+			extra["socqExternalId"] = in.ExternalID
+		}
+		if in.Source != nil {
+			if _, err := json.Marshal(in.Source); err != nil {
+				return nil, invalid("source", "cannot be stored as JSON: %v", err)
+			}
+			extra["socqSource"] = in.Source
+		}
+	}
 	if inc.Title, err = normTitle("title", in.Title); err != nil {
 		return nil, err
 	}
@@ -205,6 +259,11 @@ func (r *Recorder) Create(ctx context.Context, by string, in NewIncident) (*Inci
 		if err != nil {
 			return err
 		}
+		if in.ExternalID != "" {
+			if err := checkExternalID(ctx, tx, in.ExternalID); err != nil {
+				return err
+			}
+		}
 		fresh := inc.clone()
 		fresh.Name = in.Name
 		if in.Owner != "" {
@@ -214,7 +273,7 @@ func (r *Recorder) Create(ctx context.Context, by string, in NewIncident) (*Inci
 			}
 			fresh.Owner = ownerOf(owner)
 		}
-		if err := r.allocate(ctx, tx, fresh); err != nil {
+		if err := r.allocate(ctx, tx, fresh, extra); err != nil {
 			return err
 		}
 		at := r.now(time.Time{})
@@ -228,15 +287,68 @@ func (r *Recorder) Create(ctx context.Context, by string, in NewIncident) (*Inci
 		}
 		fresh.Etag = etagOf(fresh.Name, at)
 		result, err = r.runRules(ctx, tx, fresh, at, TriggerCreated)
+		if err == nil && preview {
+			return errPreview
+		}
 		return err
 	})
+	if preview && errors.Is(err, errPreview) {
+		err = nil
+	}
 	return result, err
+}
+
+// checkExternalID refuses an external id that an incident already has.
+func checkExternalID(ctx context.Context, tx *engine.Tx, id string) error {
+	rows, err := tx.Query(ctx, `SELECT "IncidentNumber" FROM "SecurityIncident"
+		WHERE json_extract_string("AdditionalData", '$.socqExternalId') = ? ORDER BY "TimeGenerated" LIMIT 1`, id)
+	if err != nil {
+		return fmt.Errorf("look up %s: %w", id, err)
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		return rows.Err()
+	}
+	var number int64
+	if err := rows.Scan(&number); err != nil {
+		return fmt.Errorf("look up %s: %w", id, err)
+	}
+	return &DuplicateError{ExternalID: id, Number: number}
+}
+
+// ExternalIDs returns the external ids of the recorded incidents (deleted
+// ones too) that start with prefix, each with its incident number.
+func (r *Recorder) ExternalIDs(ctx context.Context, prefix string) (map[string]int64, error) {
+	out := map[string]int64{}
+	err := r.db.Tx(ctx, func(tx *engine.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT id, min("IncidentNumber") FROM (
+			SELECT json_extract_string("AdditionalData", '$.socqExternalId') AS id, "IncidentNumber" FROM "SecurityIncident")
+			WHERE starts_with(id, ?) GROUP BY id`, prefix)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			var number int64
+			if err := rows.Scan(&id, &number); err != nil {
+				return err
+			}
+			out[id] = number
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the external ids of recorded incidents: %w", err)
+	}
+	return out, nil
 }
 
 // allocate gives a new incident its number, name, tenant and URL: the
 // number is one more than the largest ever used in the database (recorded
-// in socq_meta too, so a purged incident's number is not reused).
-func (r *Recorder) allocate(ctx context.Context, tx *engine.Tx, inc *Incident) error {
+// in socq_meta too, so a purged incident's number is not reused). extra are
+// further AdditionalData entries.
+func (r *Recorder) allocate(ctx context.Context, tx *engine.Tx, inc *Incident, extra map[string]any) error {
 	rows, err := tx.Query(ctx, `SELECT greatest(
 		  (SELECT coalesce(max("IncidentNumber"), 0) FROM "SecurityIncident"),
 		  (SELECT coalesce(max(CAST(value AS BIGINT)), 0) FROM socq_meta WHERE key = 'last_incident_number')) + 1,
@@ -295,6 +407,9 @@ func (r *Recorder) allocate(ctx context.Context, tx *engine.Tx, inc *Incident) e
 		inc.IncidentURL = base + inc.Name
 		additional["providerIncidentUrl"] = inc.IncidentURL
 	}
+	for k, v := range extra {
+		additional[k] = v
+	}
 	inc.additionalData = mustJSON(additional)
 	inc.alertIDs, inc.bookmarkIDs, inc.relatedRuleIDs, inc.comments = json.RawMessage("[]"), json.RawMessage("[]"), json.RawMessage("[]"), json.RawMessage("[]")
 	// Updating the counter makes two transactions allocating at once
@@ -305,9 +420,11 @@ func (r *Recorder) allocate(ctx context.Context, tx *engine.Tx, inc *Incident) e
 	return nil
 }
 
-// additionalData keys are ordered as Sentinel writes them.
+// additionalData keys are ordered as Sentinel writes them, socq's own
+// (socqExternalId, socqSource) after them.
 func mustJSON(m map[string]any) json.RawMessage {
-	keys := []string{"alertsCount", "bookmarksCount", "commentsCount", "alertProductNames", "tactics", "techniques", "providerIncidentUrl"}
+	keys := []string{"alertsCount", "bookmarksCount", "commentsCount", "alertProductNames", "tactics", "techniques", "providerIncidentUrl",
+		"socqExternalId", "socqSource"}
 	var b strings.Builder
 	b.WriteByte('{')
 	first := true

@@ -43,6 +43,10 @@ type Options struct {
 	RejectsPath string
 	// Stdin is read for the file name "-".
 	Stdin io.Reader
+	// Database says how Files opens the database: the command named in its
+	// lock file, the lock wait, the memory limit. Files sets ReadPaths (and
+	// ReadOnly false) itself.
+	Database engine.Options
 }
 
 // FileSummary counts what happened to the records of one input.
@@ -103,7 +107,8 @@ func (r *Report) WriteRejects(w io.Writer) error {
 // table of the database at dbPath, creating it if needed. Every file is
 // opened and its format detected before anything is loaded; a missing file
 // gives an error that is fs.ErrNotExist. Then each loads in its own
-// transaction. On an error the report covers the files loaded before it.
+// transaction. On an error the report covers the files loaded before it;
+// nothing of the file that failed is loaded.
 func Files(ctx context.Context, dbPath string, files []string, opts Options) (*Report, error) {
 	tmp, err := os.MkdirTemp("", "socq-ingest-")
 	if err != nil {
@@ -128,7 +133,12 @@ func Files(ctx context.Context, dbPath string, files []string, opts Options) (*R
 		return nil, errors.Join(errs...)
 	}
 
-	db, err := engine.Open(ctx, dbPath, engine.Options{ReadPaths: readPaths})
+	dbOpts := opts.Database
+	dbOpts.ReadOnly, dbOpts.ReadPaths = false, readPaths
+	if dbOpts.Command == "" {
+		dbOpts.Command = "ingest"
+	}
+	db, err := engine.Open(ctx, dbPath, dbOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -138,11 +148,12 @@ func Files(ctx context.Context, dbPath string, files []string, opts Options) (*R
 	rep := &Report{}
 	for _, in := range inputs {
 		out, err := l.loadFile(ctx, in)
-		rep.add(out)
 		if err != nil {
+			// Nothing of the file was loaded: no summary, no rejects.
 			err = fmt.Errorf("ingest %s: %w", in.name, err)
 			return rep, errors.Join(err, rep.writeRejectsFile(dbPath, opts.RejectsPath))
 		}
+		rep.add(out)
 	}
 	return rep, rep.writeRejectsFile(dbPath, opts.RejectsPath)
 }

@@ -737,7 +737,6 @@ func TestUnusualButValidInputs(t *testing.T) {
 		{"empty-array.json", "[]", FileSummary{}},
 		{"header-only.csv", "IncidentName,Title\n", FileSummary{}},
 		{"empty-objects.ndjson", "{}\n{}\n", FileSummary{Read: 2, Added: 1, AlreadyPresent: 1}},
-		{"duplicate-keys.ndjson", `{"IncidentName":"a","IncidentName":"b"}` + "\n", FileSummary{Read: 1, Added: 1}},
 		{"crlf.csv", "IncidentName,IncidentNumber\r\na,1\r\nb,2\r\n", FileSummary{Read: 2, Added: 2}},
 		{"no-final-newline.ndjson", `{"IncidentName":"a"}` + "\n" + `{"IncidentName":"b"}`, FileSummary{Read: 2, Added: 2}},
 		{"lax.ndjson", `{"IncidentName":"a",}` + "\n", FileSummary{Read: 1, Added: 1}}, // DuckDB allows a trailing comma

@@ -58,6 +58,9 @@ func resolve(t *target, name string, stdin io.Reader, dir string) (*input, error
 // in dir when it is gzip (uncompressed) or not a regular file (a pipe, which
 // cannot be read twice).
 func plainFile(name, dir string) (string, error) {
+	if info, err := os.Stat(name); err == nil && info.Mode()&fs.ModeSocket != 0 {
+		return "", fmt.Errorf("%s: is a socket, not a file", name)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		var pathErr *fs.PathError
@@ -105,6 +108,9 @@ func spool(br *bufio.Reader, dir string) (path string, err error) {
 		}
 	}()
 	if _, err := io.Copy(f, r); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) && r != br {
+			return "", errors.New("gzip: unexpected end of the compressed data (the file is truncated)")
+		}
 		return "", err
 	}
 	return filepath.Abs(f.Name())

@@ -141,6 +141,13 @@ func (l *loader) loadParsed(ctx context.Context, in *input) (outcome, error) {
 	})
 	out.summary.Name, out.summary.Format = in.name, in.format
 	if err != nil {
+		// DuckDB may find a fault only when it reads every column (an
+		// object with a duplicate key fails the insert, not the check):
+		// the transaction is rolled back, and Go splits the file instead.
+		var unparsed *unparsedError
+		if !errors.As(err, &unparsed) && ctx.Err() == nil {
+			err = &unparsedError{err}
+		}
 		return out, err
 	}
 	return out, locate(in, &out)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -35,9 +36,47 @@ func readable(rec record) error {
 	case !utf8.Valid(rec.raw):
 		return errors.New("not valid UTF-8 text")
 	case !json.Valid(rec.json):
-		return jsonError(rec.json)
+		if err := jsonError(rec.json); !strings.Contains(err.Error(), "exceeded max depth") {
+			return err
+		}
+		// Deeper than Go reads (10000 levels): DuckDB, which has no such
+		// limit, checks it (see objectRecords), as it does in a file it reads.
+		return nil
+	}
+	if key := duplicateKey(rec.json); key != "" {
+		return fmt.Errorf("duplicate key %q", key)
 	}
 	return nil
+}
+
+// duplicateKey returns a key that the JSON object text holds twice at its
+// top level; "" when there is none, or text is not an object. (Which value
+// would win is up to the reader: Go takes the last, DuckDB the first.)
+func duplicateKey(text []byte) string {
+	if len(text) == 0 || text[0] != '{' {
+		return ""
+	}
+	dec := json.NewDecoder(bytes.NewReader(text))
+	if _, err := dec.Token(); err != nil {
+		return ""
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			return key
+		}
+		seen[key] = true
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 // scanFunc splits the input r into records and calls yield for each, in order,

@@ -62,9 +62,11 @@ func conversions() map[engine.Type]conversion {
 		engine.String: {value: `coalesce({v}, '')`},
 		// The forms Kusto's todatetime() reads, all seven fractional digits
 		// kept; text ending in Z (what Log Analytics writes) takes a fast path.
+		// Kusto keeps 100 ns ticks: more digits (which Log Analytics never
+		// writes) are cut, as Kusto cuts them.
 		engine.DateTime: {
-			value: `CASE WHEN suffix({v}, 'Z') AND left({v}, 1) BETWEEN '0' AND '9' THEN try_cast({v} AS TIMESTAMP_NS)
-			ELSE ` + engine.ParseDateTimeSQL("{v}") + ` END`,
+			value: `make_timestamp_ns(epoch_ns(CASE WHEN suffix({v}, 'Z') AND left({v}, 1) BETWEEN '0' AND '9' THEN try_cast({v} AS TIMESTAMP_NS)
+			ELSE ` + engine.ParseDateTimeSQL("{v}") + ` END) // 100 * 100)`,
 			failure: `'{col}: cannot parse ' || to_json({v}) || ' as a datetime'`,
 		},
 		engine.Int:  integer("INTEGER", "int"),
@@ -206,11 +208,13 @@ WHERE map_keys(object) <> %s AND NOT list_has_all(%s, map_keys(object))`, read, 
 // the table ingest_records.
 func objectRecords(t *target) relation {
 	return relation{
-		from: `(SELECT line, coalesce(raw, record) AS raw, json_type(record) AS json_type,
-		CASE WHEN json_type(record) = 'OBJECT' THEN from_json(record, ` + engine.QuoteString(t.fromJSONStructure()) + `) END AS object
-	FROM ingest_records)`,
+		from: `(SELECT line, raw, json_type,
+		CASE WHEN json_type = 'OBJECT' THEN from_json(record, ` + engine.QuoteString(t.fromJSONStructure()) + `) END AS object
+	FROM (SELECT line, coalesce(raw, record) AS raw, record,
+		CASE WHEN json_valid(record) THEN json_type(record) END AS json_type FROM ingest_records))`,
 		line: "line", raw: "raw",
-		fault: `CASE WHEN json_type <> 'OBJECT' THEN 'not a JSON object' END`,
+		// Go checked the JSON but for records nested deeper than it reads.
+		fault: `CASE WHEN json_type IS NULL THEN 'invalid JSON' WHEN json_type <> 'OBJECT' THEN 'not a JSON object' END`,
 		value: func(name string) string { return "object." + engine.QuoteIdent(name) },
 	}
 }
@@ -278,7 +282,8 @@ const appendRecordsSQL = `INSERT INTO ingest_records
 SELECT unnest($1::BIGINT[]), nullif(unnest($2::VARCHAR[]), ''), unnest($3::VARCHAR[])`
 
 // recordKeysSQL lists the keys of the JSON object records in ingest_records.
-const recordKeysSQL = `SELECT DISTINCT unnest(json_keys(record)) FROM ingest_records WHERE json_type(record) = 'OBJECT'`
+const recordKeysSQL = `SELECT DISTINCT unnest(json_keys(record)) FROM ingest_records
+WHERE CASE WHEN json_valid(record) THEN json_type(record) END = 'OBJECT'`
 
 // convertedSQL converts the relation to the table's types: it yields the
 // table's columns, ingest_line, ingest_raw and ingest_reason, why the row

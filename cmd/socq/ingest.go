@@ -11,9 +11,10 @@ import (
 )
 
 type ingestOptions struct {
-	db      string
-	rejects string
-	files   []string
+	db          string
+	rejects     string
+	memoryLimit string
+	files       []string
 }
 
 func newIngestCmd(ios *ioStreams) *cobra.Command {
@@ -37,6 +38,7 @@ and the exit code is 1; the file's good rows are still loaded.`,
 		},
 	}
 	dbFlag(cmd, &opts.db)
+	memoryLimitFlag(cmd, &opts.memoryLimit)
 	cmd.Flags().StringVar(&opts.rejects, "rejects", "", "write rejected rows here (default: next to the database, FILE.rejects.ndjson)")
 	return cmd
 }
@@ -49,7 +51,9 @@ func runIngest(ctx context.Context, opts *ingestOptions, ios *ioStreams) error {
 	if err != nil {
 		return failed(exitUsage, "%v", err)
 	}
-	report, err := ingest.Files(ctx, path, opts.files, ingest.Options{RejectsPath: opts.rejects, Stdin: ios.in})
+	report, err := ingest.Files(ctx, path, opts.files, ingest.Options{
+		RejectsPath: opts.rejects, Stdin: ios.in, Database: ios.dbOptions("ingest", opts.memoryLimit),
+	})
 	if report != nil {
 		printIngestReport(ios, report)
 	}

@@ -26,7 +26,14 @@ type queryOptions struct {
 	params  []string // workbook parameters, NAME=VALUE
 	out     string   // write the result to this file instead of stdout
 	query   string
+	// timeout cancels the query when it runs longer; 0 means never.
+	timeout     time.Duration
+	memoryLimit string
 }
+
+// defaultQueryTimeout is generous: audit queries over years of history take
+// seconds, a runaway cross join would take hours.
+const defaultQueryTimeout = 10 * time.Minute
 
 // binaryFormats are the -o formats written through arrow-go.
 var binaryFormats = []string{"parquet", "arrow"}
@@ -56,6 +63,8 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 	cmd.Flags().StringVar(&opts.out, "out", "", "write the result to FILE (atomically: the file appears when complete) instead of standard output")
 	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "read the query from FILE")
 	cmd.Flags().BoolVar(&opts.explain, "explain", false, "print the SQL the query compiles to instead of running it")
+	cmd.Flags().DurationVar(&opts.timeout, "timeout", defaultQueryTimeout, "cancel the query when it runs longer than this (0: no limit)")
+	memoryLimitFlag(cmd, &opts.memoryLimit)
 	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} (repeatable); TimeRange takes a timespan (default "+parser.DefaultTimeRange+") or START..END")
 	return cmd
 }
@@ -107,11 +116,14 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 	if err != nil {
 		return queryError(ios, err)
 	}
+	if opts.timeout < 0 {
+		return failed(exitUsage, "--timeout %s: want a positive duration, or 0 for no limit", opts.timeout)
+	}
 	path, err := resolveDB(opts.db)
 	if err != nil {
 		return failed(exitUsage, "%v", err)
 	}
-	db, err := engine.Open(ctx, path, engine.Options{ReadOnly: true})
+	db, err := openForQuery(ctx, path, opts, ios)
 	switch {
 	case errors.Is(err, engine.ErrNoDatabase) && opts.explain:
 		db = nil // --explain compiles without data where it can
@@ -122,6 +134,21 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 	default:
 		defer db.Close()
 	}
+	runCtx := ctx
+	if opts.timeout > 0 {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithTimeout(ctx, opts.timeout)
+		defer cancel()
+	}
+	err = runPlan(runCtx, text, q, db, opts, ios)
+	if ctx.Err() == nil && errors.Is(runCtx.Err(), context.DeadlineExceeded) {
+		return failed(exitFailed, "query cancelled: it ran longer than --timeout %s (narrow it, e.g. with a time range, or raise --timeout)", opts.timeout)
+	}
+	return err
+}
+
+// runPlan compiles a parsed query and prints (or writes, or explains) it.
+func runPlan(ctx context.Context, text string, q *parser.Query, db *engine.DB, opts *queryOptions, ios *ioStreams) error {
 	plan, err := compileKQL(ctx, text, q, db)
 	if err != nil {
 		return queryError(ios, err)
@@ -134,6 +161,15 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 		return writeQueryFile(ctx, db, plan, opts.format, opts.out)
 	}
 	return printQuery(ctx, db, plan, opts.format, ios)
+}
+
+// openForQuery opens the database a user's query runs on: read-only, with
+// engine.Open's sandbox (no file, network, environment or extension, the
+// configuration locked) and a shared lock.
+func openForQuery(ctx context.Context, path string, opts *queryOptions, ios *ioStreams) (*engine.DB, error) {
+	dbOpts := ios.dbOptions("query", opts.memoryLimit)
+	dbOpts.ReadOnly = true
+	return engine.Open(ctx, path, dbOpts)
 }
 
 // queryFormats are the names -o accepts.
@@ -193,6 +229,10 @@ func resultError(ctx context.Context, err error) error {
 		return ctx.Err()
 	case errors.As(err, &ee):
 		return err
+	case strings.Contains(err.Error(), "Out of Memory Error"):
+		// DuckDB's advice that follows is SQL settings a KQL user cannot make.
+		first, _, _ := strings.Cut(err.Error(), "\n")
+		return failed(exitFailed, "the query needs more memory than the memory limit allows: raise --memory-limit or SOCQ_MEMORY_LIMIT, or narrow the query (%s)", strings.TrimSpace(first))
 	}
 	return failed(exitFailed, "%v", err)
 }

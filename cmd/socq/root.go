@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"github.com/socq/socq/engine"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 )
@@ -53,6 +54,23 @@ func isTerminal(w any) bool {
 
 // outIsTerminal reports whether results go to a person's terminal.
 func (s *ioStreams) outIsTerminal() bool { return isTerminal(s.out) }
+
+// dbOptions are the engine options a command opens its database with: the
+// lock file names the command, and while another process holds the
+// database one "waiting for ..." line goes to stderr when it is a terminal
+// (never in CI). memoryLimit is --memory-limit ("" for $SOCQ_MEMORY_LIMIT).
+func (s *ioStreams) dbOptions(command, memoryLimit string) engine.Options {
+	opts := engine.Options{Command: command, MemoryLimit: memoryLimit}
+	if isTerminal(s.err) && os.Getenv("CI") != "true" {
+		opts.Waiting = s.err
+	}
+	return opts
+}
+
+// memoryLimitFlag adds --memory-limit.
+func memoryLimitFlag(cmd *cobra.Command, limit *string) {
+	cmd.Flags().StringVar(limit, "memory-limit", "", "the most memory DuckDB may use, e.g. 2GB or 512MiB (default $SOCQ_MEMORY_LIMIT, else 80% of RAM)")
+}
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -110,6 +128,8 @@ Try it without any setup:  socq demo`,
 		newTaskCmd(ios),
 		newHistoryCmd(ios),
 		newRuleCmd(ios),
+		newIntakeCmd(ios),
+		newVerifyCmd(ios),
 	)
 	return root
 }
