@@ -265,6 +265,13 @@ func TestBrowserValidationAndClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The queue shows New and Active incidents; ticking Closed brings it back.
+	step("find it in the queue",
+		chromedp.Click(chromedp.CSS(`nav a[data-nav="queue"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`#queue tbody tr[data-number="1"]`)),
+		chromedp.Click(chromedp.CSS(`input[name="status"][value="Closed"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#queue tbody tr[data-number="1"]`)))
 	inc := do(t, ts, "GET", "/incidents/1", readTok, nil).json(t)
 	if status != "Closed" || get(inc, "properties", "classification") != "FalsePositive" || get(inc, "properties", "classificationReason") != "InaccurateData" ||
 		get(inc, "properties", "classificationComment") != "the VPN egress moved" {

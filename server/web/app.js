@@ -201,8 +201,12 @@ const queueState = { statuses: ["New", "Active"], severity: "", owner: "", tag: 
 
 function ownerName(o) { return (o && (o.assignedTo || o.userPrincipalName || o.email)) || ""; }
 
+// The queue asks the server for the statuses shown only (closed incidents
+// are most of a long history), and filters the rest in the page.
 async function queuePage() {
-  const all = await listAll("/incidents?$top=1000");
+  const statuses = STATUSES.filter((x) => queueState.statuses.includes(x));
+  const all = statuses.length === 0 ? [] : await listAll("/incidents?$top=1000" + (statuses.length === STATUSES.length ? "" :
+    "&$filter=" + encodeURIComponent("(" + statuses.map((x) => `properties/status eq '${x}'`).join(" or ") + ")")));
   const owners = [...new Set(all.map((i) => ownerName(i.properties.owner)).filter(Boolean))].sort();
   const tags = [...new Set(all.flatMap((i) => i.properties.labels.map((l) => l.labelName)))].sort();
   const tbody = h("tbody");
@@ -250,7 +254,7 @@ async function queuePage() {
     type: "checkbox", name: "status", value: s, checked: queueState.statuses.includes(s),
     onchange: (e) => {
       queueState.statuses = e.target.checked ? [...queueState.statuses, s] : queueState.statuses.filter((x) => x !== s);
-      render();
+      queuePage().catch((err) => toast(err.message, true));
     },
   }), s)));
   const head = [["number", "#"], ["title", "Title"], ["severity", "Severity"], ["status", "Status"], ["owner", "Owner"], [null, "Tags"],
