@@ -68,3 +68,29 @@ func TestChosenNames(t *testing.T) {
 		})
 	}
 }
+
+func TestGetByName(t *testing.T) {
+	ctx := context.Background()
+	rec, _ := newRecorder(t)
+	inc, err := rec.Create(ctx, mei, incident.NewIncident{Title: "Named", Name: "6f1a7c38-2b1e-4a55-9a41-0c8d1e2f3a4b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rec.GetByName(ctx, "6F1A7C38-2B1E-4A55-9A41-0C8D1E2F3A4B")
+	if err != nil || got.Number != inc.Number || got.Etag != inc.Etag {
+		t.Fatalf("GetByName: %+v, %v", got, err)
+	}
+	if _, err := rec.GetByName(ctx, "00000000-0000-4000-8000-000000000000"); !errors.Is(err, incident.ErrNotFound) {
+		t.Errorf("unknown name: %v", err)
+	}
+	var ve *incident.ValidationError
+	if _, err := rec.GetByName(ctx, "nope"); !errors.As(err, &ve) || ve.Field != "name" {
+		t.Errorf("not a GUID: %v", err)
+	}
+	if _, err := rec.Delete(ctx, mei, inc.Number, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rec.GetByName(ctx, inc.Name); !errors.Is(err, incident.ErrNotFound) || !strings.Contains(err.Error(), "was deleted by") {
+		t.Errorf("deleted: %v", err)
+	}
+}

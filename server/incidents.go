@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -94,25 +95,21 @@ func orJSON(raw json.RawMessage, def string) json.RawMessage {
 }
 
 // findIncident resolves {id}: an incident number, or an incident name (GUID).
-// For a GUID that names no incident it returns nil and no error.
+// For a GUID that names no incident it returns nil and no error; a deleted
+// incident is a *incident.NotFoundError saying who deleted it.
 func (s *Server) findIncident(r *http.Request, id string) (*incident.Incident, error) {
 	if n, err := strconv.ParseInt(id, 10, 64); err == nil {
 		return s.rec.Get(r.Context(), n)
 	}
-	u, err := uuid.Parse(id)
-	if err != nil {
+	if _, err := uuid.Parse(id); err != nil {
 		return nil, badRequest("id", "incident %q: give its name (a GUID) or its number", id)
 	}
-	all, err := s.rec.List(r.Context(), incident.ListFilter{All: true})
-	if err != nil {
-		return nil, err
+	inc, err := s.rec.GetByName(r.Context(), id)
+	var nf *incident.NotFoundError
+	if errors.As(err, &nf) && nf.Detail == "" {
+		return nil, nil
 	}
-	for _, inc := range all {
-		if strings.EqualFold(inc.Name, u.String()) {
-			return inc, nil
-		}
-	}
-	return nil, nil
+	return inc, err
 }
 
 // mustFindIncident is findIncident with 404 for an unknown GUID.
@@ -224,6 +221,11 @@ func (s *Server) putIncident(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	cur, err := s.findIncident(r, id)
+	var nf *incident.NotFoundError
+	if _, isGUID := uuid.Parse(id); errors.As(err, &nf) && nf.Detail != "" && isGUID == nil {
+		// A deleted incident keeps its name: the Recorder refuses it with 409.
+		cur, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}

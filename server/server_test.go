@@ -426,7 +426,8 @@ func TestDeleteIncident(t *testing.T) {
 		t.Fatalf("delete: %d %s", r.status, r.body)
 	}
 	wantError(t, do(t, ts, "GET", "/incidents/1", readTok, nil), 404, "NotFound", "", "was deleted by analyst@contoso.com")
-	wantError(t, do(t, ts, "GET", "/incidents/"+guid1, readTok, nil), 404, "NotFound", "", "not found")
+	wantError(t, do(t, ts, "GET", "/incidents/"+guid1, readTok, nil), 404, "NotFound", "", "was deleted by analyst@contoso.com")
+	wantError(t, do(t, ts, "PUT", "/incidents/1", writeTok, map[string]any{"properties": map[string]any{"title": "again", "severity": "Low", "status": "New"}}), 404, "NotFound", "", "was deleted by")
 	// Its name stays taken: the history keeps it.
 	r := do(t, ts, "PUT", "/incidents/"+guid1, writeTok, map[string]any{"properties": map[string]any{"title": "again"}})
 	wantError(t, r, 409, "Conflict", "name", "already")
