@@ -68,8 +68,11 @@ func browser(t *testing.T) context.Context {
 
 func saveScreenshot(t *testing.T, ctx context.Context) {
 	dir := os.Getenv("SOCQ_SCREENSHOTS")
+	keep := " (set SOCQ_SCREENSHOTS=DIR to keep it after the test)"
 	if dir == "" {
 		dir = t.TempDir()
+	} else {
+		keep = ""
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Logf("screenshot: %v", err)
@@ -87,7 +90,7 @@ func saveScreenshot(t *testing.T, ctx context.Context) {
 		t.Logf("screenshot: %v", err)
 		return
 	}
-	t.Logf("screenshot of the page: %s", path)
+	t.Logf("screenshot of the page: %s%s", path, keep)
 }
 
 // TestBrowserIncidentTasksHistoryChart walks the web page as an analyst:
