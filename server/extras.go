@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/socq/socq/check"
-	"github.com/socq/socq/examples/checks"
+	"github.com/socq/socq/examples"
 	"github.com/socq/socq/incident"
 )
 
@@ -120,9 +120,9 @@ type metricResult struct {
 // parameters (TimeRange=7d).
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
 	data := s.cfg.Checks
-	name := "soc-metrics.yaml"
+	name := s.cfg.ChecksName
 	if data == nil {
-		data = checks.SOCMetrics
+		data, name = examples.SOCMetrics, examples.SOCMetricsPath
 	}
 	f, err := check.Load(name, data)
 	if err != nil {

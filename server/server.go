@@ -50,6 +50,8 @@ type Config struct {
 	// Checks is the checks file (YAML) behind the dashboard's SOC metrics;
 	// nil means the example examples/checks/soc-metrics.yaml.
 	Checks []byte
+	// ChecksName names Checks in messages (its file name).
+	ChecksName string
 	// Now is the clock (tests); nil means time.Now.
 	Now func() time.Time
 	// Log receives one line per failed request (5xx); nil discards.

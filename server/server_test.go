@@ -717,3 +717,16 @@ func TestSuggestionsAndMetrics(t *testing.T) {
 		t.Errorf("metrics with a bad TimeRange: %d %s", bad.status, bad.body)
 	}
 }
+
+func TestMetricsOwnChecks(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) {
+		c.Checks = []byte("checks:\n  - name: few-incidents\n    query: SecurityIncident | summarize dcount(IncidentNumber)\n    max: 0\n")
+		c.ChecksName = "team.yaml"
+	})
+	createIncident(t, ts, guid1, map[string]any{"title": "t"})
+	m := do(t, ts, "GET", "/metrics", readTok, nil).json(t)
+	res := m["results"].([]any)
+	if m["file"] != "team.yaml" || len(res) != 1 || get(res[0].(map[string]any), "status") != "fail" || get(res[0].(map[string]any), "value") != "1" {
+		t.Errorf("metrics: %v", m)
+	}
+}

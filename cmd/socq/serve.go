@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socq/socq/check"
 	"github.com/socq/socq/engine"
 	"github.com/socq/socq/server"
 	"github.com/spf13/cobra"
@@ -25,6 +26,7 @@ type serveOptions struct {
 	as           string
 	maxBody      int64
 	queryTimeout time.Duration
+	checks       string // checks file behind the dashboard; "" for the example
 }
 
 func newServeCmd(ios *ioStreams) *cobra.Command {
@@ -54,6 +56,7 @@ token are recorded under. Listening on anything but loopback needs a token file.
 	cmd.Flags().StringVar(&opts.as, "as", "", "who changes are recorded under when the token names nobody and the request has no X-Socq-User (default $SOCQ_USER, else the OS user)")
 	cmd.Flags().Int64Var(&opts.maxBody, "max-body", 1<<20, "largest request body accepted, in bytes")
 	cmd.Flags().DurationVar(&opts.queryTimeout, "query-timeout", time.Minute, "cancel a query running longer than this")
+	cmd.Flags().StringVar(&opts.checks, "checks", "", "checks file (as socq check reads) behind the SOC metrics page (default the example examples/checks/soc-metrics.yaml)")
 	return cmd
 }
 
@@ -92,6 +95,20 @@ func runServe(ctx context.Context, opts *serveOptions, ios *ioStreams) error {
 	}
 	if opts.corsOrigin != "" && !strings.HasPrefix(opts.corsOrigin, "http://") && !strings.HasPrefix(opts.corsOrigin, "https://") {
 		return failed(exitUsage, "--cors-origin %q: want an origin like https://soc.example.com", opts.corsOrigin)
+	}
+	var checks []byte
+	if opts.checks != "" {
+		data, err := os.ReadFile(opts.checks)
+		if errors.Is(err, os.ErrNotExist) {
+			return failed(exitNotFound, "checks file %s does not exist", opts.checks)
+		}
+		if err != nil {
+			return failed(exitFailed, "%v", err)
+		}
+		if _, err := check.Load(opts.checks, data); err != nil {
+			return failed(exitUsage, "%v", err)
+		}
+		checks = data
 	}
 	var tokens []server.Token
 	generated := false
@@ -135,7 +152,7 @@ func runServe(ctx context.Context, opts *serveOptions, ios *ioStreams) error {
 	}
 	defer db.Close()
 	srv, err := server.New(server.Config{DB: db, Tokens: tokens, DefaultActor: defaultActor(opts.as), CORSOrigin: opts.corsOrigin,
-		MaxBody: opts.maxBody, QueryTimeout: opts.queryTimeout, Log: log.New(ios.err, "socq serve: ", log.LstdFlags)})
+		MaxBody: opts.maxBody, QueryTimeout: opts.queryTimeout, Checks: checks, ChecksName: opts.checks, Log: log.New(ios.err, "socq serve: ", log.LstdFlags)})
 	if err != nil {
 		return failed(exitFailed, "%v", err)
 	}

@@ -39,7 +39,7 @@ function fmtTime(s) {
   if (!s) return "";
   const d = new Date(s);
   if (isNaN(d)) return s;
-  return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z").replace(/:\d\dZ$/, (m) => m);
+  return d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "Z");
 }
 
 // uuid makes a GUID for a new incident or task (crypto.randomUUID needs a
@@ -592,7 +592,11 @@ async function kqlPage() {
       const resp = await api("POST", "/query", { query: editor.value });
       const table = resp.tables[0];
       const parts = [h("p", { class: "muted", id: "row-count" }, `${table.rows.length} rows · ${resp.statistics ? resp.statistics.query.executionTime.toFixed(3) + " s" : ""}`)];
-      if (resp.render) {
+      const drawable = ["timechart", "linechart", "areachart", "columnchart", "barchart", "piechart"];
+      if (resp.render && !drawable.includes(resp.render.visualization)) {
+        parts.push(h("p", { class: "muted" }, `render ${resp.render.visualization} is shown as a table; the page draws ${drawable.join(", ")}.`));
+      }
+      if (resp.render && drawable.includes(resp.render.visualization)) {
         const canvas = h("canvas", { id: "chart", dataset: { kind: resp.render.visualization } });
         const box = h("div", { class: "chart-box" }, canvas);
         parts.unshift(box);
