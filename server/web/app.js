@@ -138,6 +138,8 @@ async function whoami() {
   const me = await api("GET", "/whoami");
   document.getElementById("access").textContent = me.access === "write" ? "read-write" : "read-only";
   document.getElementById("actor-label").hidden = me.tokenNamesActor;
+  // Unset, changes are recorded under the server's default name.
+  if (!store.actor) document.getElementById("actor").placeholder = me.name;
   document.body.dataset.access = me.access;
   return me;
 }
