@@ -260,7 +260,7 @@ func (c *compiler) table(id *parser.Ident) (*scope, error) {
 			return nil, parser.Errorf(id.Span(), "'%s' is a scalar let, not a table", id.Name)
 		}
 		err := parser.Errorf(id.Span(), "unknown table '%s'", id.Name)
-		if s := suggest(id.Name, c.cat.TableNames()); s != "" {
+		if s := parser.Suggest(id.Name, c.cat.TableNames()); s != "" {
 			return nil, err.WithHint("did you mean '%s'?", s)
 		}
 		return nil, err.WithHint("socq holds only these tables: %s", strings.Join(c.cat.TableNames(), ", "))

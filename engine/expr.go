@@ -88,7 +88,7 @@ func unknownColumn(id *parser.Ident, sc *scope) *parser.Error {
 	for i, c := range sc.cols {
 		names[i] = c.Name
 	}
-	if s := suggest(id.Name, names); s != "" {
+	if s := parser.Suggest(id.Name, names); s != "" {
 		return err.WithHint("did you mean '%s'?", s)
 	}
 	return err

@@ -288,7 +288,7 @@ func (c *compiler) call(e *parser.Call, sc *scope) (texpr, error) {
 		if kqlFunctions[name] {
 			err = parser.Errorf(e.Func.Span(), "the function '%s' is not supported by socq yet", name)
 		}
-		if s := suggest(name, functionNames()); s != "" {
+		if s := parser.Suggest(name, functionNames()); s != "" {
 			return texpr{}, err.WithHint("did you mean '%s'?", s)
 		}
 		return texpr{}, err
@@ -337,41 +337,6 @@ func init() {
 		dcount_hll hll hll_merge tdigest tdigest_merge percentile_tdigest percentilew percentilesw buildschema binary_all_and binary_all_or binary_all_xor`) {
 		kqlFunctions[name] = true
 	}
-}
-
-// suggest returns the candidate closest to name (by edit distance, ignoring
-// case), if it is close enough to be a likely typo.
-func suggest(name string, candidates []string) string {
-	best, bestDist := "", max(len(name)/3, 2)+1
-	for _, c := range candidates {
-		if strings.EqualFold(c, name) {
-			return c
-		}
-		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // Argument checks. A wrong type is a compile error pointing at the argument,
