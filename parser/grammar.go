@@ -73,15 +73,16 @@ type gSource struct {
 // gSpecialSource is any source but a plain name (which a let could also
 // read as a scalar).
 type gSpecialSource struct {
-	Pos       lexer.Position
-	EndPos    lexer.Position
-	Print     []*gNamedExpr `parser:"  'print' @@ ( ',' @@ )*"`
-	Datatable *gDatatable   `parser:"| @@"`
-	Range     *gRange       `parser:"| @@"`
-	Union     *gUnion       `parser:"| @@"`
-	Paren     *gPipeline    `parser:"| '(' @@ ')'"`
-	Cross     *gCross       `parser:"| @@"`
-	Call      *gCall        `parser:"| @@"`
+	Pos         lexer.Position
+	EndPos      lexer.Position
+	Print       []*gNamedExpr `parser:"  'print' @@ ( ',' @@ )*"`
+	Datatable   *gDatatable   `parser:"| @@"`
+	Range       *gRange       `parser:"| @@"`
+	Union       *gUnion       `parser:"| @@"`
+	Paren       *gPipeline    `parser:"| '(' @@ ')'"`
+	Materialize *gPipeline    `parser:"| 'materialize' '(' @@ ')'"`
+	Cross       *gCross       `parser:"| @@"`
+	Call        *gCall        `parser:"| @@"`
 }
 
 type gDatatable struct {

@@ -414,6 +414,10 @@ func lowerSpecialSource(g *gSpecialSource) (Source, error) {
 		return lowerUnion(sp, g.Union)
 	case g.Cross != nil:
 		return nil, crossResourceError(g.Cross)
+	case g.Materialize != nil:
+		// materialize(T) caches T for the query's other uses of it; socq's
+		// tabular lets are computed as CTEs, so it is T itself.
+		return lowerPipeline(g.Materialize)
 	case g.Call != nil:
 		call, err := lowerCall(sp, g.Call)
 		if err != nil {
