@@ -67,6 +67,9 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 		if e.Func.Name == "pack_all" {
 			return c.packAll(e, sc)
 		}
+		if w, ok := windowFunctions[e.Func.Name]; ok {
+			return c.windowCall(e, w, sc)
+		}
 
 		if f, ok := c.funcs[e.Func.Name]; ok {
 			return c.callUser(e, f, sc)

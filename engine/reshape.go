@@ -48,8 +48,12 @@ func (c *compiler) sort(op *parser.Sort, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols}
-	out.from = c.addCTE("SELECT *\nFROM " + in.from + "\nORDER BY " + order)
+	// The rows are numbered in their new order, so that prev(), next(),
+	// row_number() and row_cumsum() after the sort see the same order as
+	// take does.
+	out := &scope{cols: in.cols, order: orderColumn}
+	out.from = c.addCTE("SELECT " + starExceptOrder(in) + ", row_number() OVER (ORDER BY " + order + ") AS " + QuoteIdent(orderColumn) +
+		"\nFROM " + in.from + "\nORDER BY " + QuoteIdent(orderColumn))
 	return out, nil
 }
 

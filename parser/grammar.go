@@ -136,28 +136,29 @@ type gOperator struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	// Most frequent first: each alternative tried costs participle a branch.
-	Where    *gWhere      `parser:"  @@"`
-	Extend   *gExtend     `parser:"| @@"`
-	Project  *gProject    `parser:"| @@"`
-	Summ     *gSummarize  `parser:"| @@"`
-	Sort     *gSort       `parser:"| @@"`
-	Take     *gTake       `parser:"| @@"`
-	MvExpand *gMvExpand   `parser:"| @@"`
-	Join     *gJoin       `parser:"| @@"`
-	Distinct *gDistinct   `parser:"| @@"`
-	Top      *gTop        `parser:"| @@"`
-	Names    *gNames      `parser:"| @@"`
-	Rename   *gRename     `parser:"| @@"`
-	Count    *gCount      `parser:"| @@"`
-	Evaluate *gEvaluate   `parser:"| @@"`
-	Render   *gRender     `parser:"| @@"`
-	Union    *gUnion      `parser:"| @@"`
-	Parse    *gParse      `parser:"| @@"`
-	Sample   *gExpr       `parser:"| 'sample' @@"`
-	As       *gAs         `parser:"| @@"`
-	Series   *gMakeSeries `parser:"| @@"`
-	MvApply  *gMvApply    `parser:"| @@"`
-	Other    *gOther      `parser:"| @@"`
+	Where     *gWhere      `parser:"  @@"`
+	Extend    *gExtend     `parser:"| @@"`
+	Project   *gProject    `parser:"| @@"`
+	Summ      *gSummarize  `parser:"| @@"`
+	Sort      *gSort       `parser:"| @@"`
+	Take      *gTake       `parser:"| @@"`
+	MvExpand  *gMvExpand   `parser:"| @@"`
+	Join      *gJoin       `parser:"| @@"`
+	Distinct  *gDistinct   `parser:"| @@"`
+	Serialize *gSerialize  `parser:"| @@"`
+	Top       *gTop        `parser:"| @@"`
+	Names     *gNames      `parser:"| @@"`
+	Rename    *gRename     `parser:"| @@"`
+	Count     *gCount      `parser:"| @@"`
+	Evaluate  *gEvaluate   `parser:"| @@"`
+	Render    *gRender     `parser:"| @@"`
+	Union     *gUnion      `parser:"| @@"`
+	Parse     *gParse      `parser:"| @@"`
+	Sample    *gExpr       `parser:"| 'sample' @@"`
+	As        *gAs         `parser:"| @@"`
+	Series    *gMakeSeries `parser:"| @@"`
+	MvApply   *gMvApply    `parser:"| @@"`
+	Other     *gOther      `parser:"| @@"`
 }
 
 type gSort struct {
@@ -286,6 +287,13 @@ type gWhere struct {
 type gProject struct {
 	Keyword string        `parser:"@\"project\""`
 	Columns []*gNamedExpr `parser:"@@ ( \",\" @@ )*"`
+}
+
+// gSerialize is "serialize [Name = expr, …]": the rows get an order that
+// row_number(), prev(), next() and row_cumsum() can use.
+type gSerialize struct {
+	Keyword string        `parser:"@'serialize'"`
+	Columns []*gNamedExpr `parser:"( @@ ( ',' @@ )* )?"`
 }
 
 type gExtend struct {

@@ -29,7 +29,7 @@ var kqlOperators = map[string]bool{
 	"fork": true, "getschema": true, "invoke": true, "lookup": true,
 	"parse-kv": true, "parse-where": true,
 	"partition": true, "project-smart": true, "reduce": true,
-	"sample-distinct": true, "scan": true, "search": true, "serialize": true,
+	"sample-distinct": true, "scan": true, "search": true,
 	"top-hitters": true, "top-nested": true,
 }
 
@@ -222,6 +222,9 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			return nil, err
 		}
 		return &Top{At: At{sp}, Count: n, Key: k}, nil
+	case g.Serialize != nil:
+		cols, err := lowerNamedExprs(g.Serialize.Columns)
+		return &Serialize{At: At{sp}, Columns: cols}, err
 	case g.Distinct != nil:
 		cols, err := lowerIdents(g.Distinct.Columns)
 		return &Distinct{At: At{sp}, Star: g.Distinct.Star, Columns: cols}, err
