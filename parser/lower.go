@@ -363,7 +363,7 @@ func unsupportedOperator(g *gOther) *Error {
 		WithHint("%s", supportedOperatorsHint)
 }
 
-const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, union, parse, sample, render, take, limit, count"
+const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, mv-apply, summarize, make-series, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, lookup, union, parse, sample, serialize, as, render, take, limit, count"
 
 func isSupportedOperator(name string) bool {
 	switch name {
