@@ -71,7 +71,10 @@ func (c *compiler) top(op *parser.Top, in *scope) (*scope, error) {
 		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
 		return out, nil
 	}
-	out.from = c.addCTE(fmt.Sprintf("SELECT *\nFROM %s\nORDER BY %s\nLIMIT %d", in.from, order, n))
+	// top's output is serialized, as sort's is: its rows are numbered.
+	out.order = orderColumn
+	out.from = c.addCTE(fmt.Sprintf("SELECT %s, row_number() OVER (ORDER BY %s) AS %s\nFROM %s\nORDER BY %s\nLIMIT %d",
+		starExceptOrder(in), order, QuoteIdent(orderColumn), in.from, QuoteIdent(orderColumn), n))
 	return out, nil
 }
 
