@@ -149,6 +149,8 @@ func init() {
 		"monthofyear":                      datetimePartOf("month"),
 		"week_of_year":                     datetimePartOf("week_of_year"),
 		"bin_at":                           {minArgs: 3, maxArgs: 3, naming: nameFromArgument, compile: binAt},
+		"datetime_utc_to_local":            {minArgs: 2, maxArgs: 2, compile: zoneShift(true)},
+		"datetime_local_to_utc":            {minArgs: 2, maxArgs: 2, compile: zoneShift(false)},
 		"dayofmonth":                       datetimePartOf("day"),
 		"dayofyear":                        datetimePartOf("dayofyear"),
 		"hourofday":                        datetimePartOf("hour"),
@@ -328,7 +330,7 @@ func init() {
 		string_size isascii isutf8 translate repeat strrep indexof_regex to_utf8 unicode_codepoints_from_string
 		isnan isinf isfinite pi rand exp2 exp10 cos sin tan acos asin atan atan2 cot degrees radians gamma loggamma
 		binary_and binary_or binary_xor binary_not binary_shift_left binary_shift_right bitset_count_ones
-		datetime_utc_to_local datetime_local_to_utc make_timespan unixtime_microseconds_todatetime unixtime_nanoseconds_todatetime
+		make_timespan unixtime_microseconds_todatetime unixtime_nanoseconds_todatetime
 		zip array_iff array_split array_shift_left array_shift_right array_rotate_left array_rotate_right jaccard_index
 		bag_remove_keys bag_set_key bag_has_key treepath extract_json extractjson dynamic_to_json
 		ipv4_is_private ipv4_is_in_range ipv4_compare ipv4_is_match format_ipv4 format_ipv4_mask parse_ipv4 parse_ipv6 has_ipv4 has_any_ipv4
