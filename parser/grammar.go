@@ -265,7 +265,8 @@ type gJoin struct {
 // as written.
 type gRender struct {
 	Kind    string   `parser:"'render' @Ident"`
-	Options []string `parser:"( 'with' '(' @(~')')* ')' )?"`
+	Options []string `parser:"( 'with' '(' @(~')')* ')'"`
+	Legacy  []string `parser:"| ( @Ident '=' @(Ident | String | Number) )+ )?"` // render columnchart kind=stacked
 }
 
 // gEvaluate is "evaluate plugin(args)"; arguments may be named (x = v).
@@ -274,9 +275,13 @@ type gEvaluate struct {
 	Args   []*gNamedExpr `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
+// gSummarize is "summarize [hint.name = value …] aggregates [by …]"; hints
+// steer Kusto's execution and do not change the result, so socq reads and
+// ignores them.
 type gSummarize struct {
-	Aggs []*gNamedExpr `parser:"'summarize' ( (?! 'by') @@ ( ',' @@ )* )?"`
-	By   []*gNamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
+	Hints []string      `parser:"'summarize' ( 'hint' '.' @Ident '=' (Ident | String | Number) )*"`
+	Aggs  []*gNamedExpr `parser:"( (?! 'by') @@ ( ',' @@ )* )?"`
+	By    []*gNamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
 }
 
 type gWhere struct {

@@ -324,7 +324,14 @@ func lowerOperator(g *gOperator) (Operator, error) {
 		}
 		return j, nil
 	case g.Render != nil:
-		return &Render{At: At{sp}, Kind: g.Render.Kind, Options: strings.Join(g.Render.Options, " ")}, nil
+		options := strings.Join(g.Render.Options, " ")
+		for i := 0; i+1 < len(g.Render.Legacy); i += 2 {
+			if options != "" {
+				options += " , "
+			}
+			options += g.Render.Legacy[i] + " = " + g.Render.Legacy[i+1]
+		}
+		return &Render{At: At{sp}, Kind: g.Render.Kind, Options: options}, nil
 	case g.Evaluate != nil:
 		plugin, err := lowerIdent(g.Evaluate.Plugin)
 		if err != nil {

@@ -53,6 +53,18 @@ var roundTripCases = []string{
 	`let g = (x: string) { let y = strlen(x); y + 1 }; print g("a")`,
 	`SecurityIncident | sort by TimeGenerated asc | serialize rn = row_number() | extend p = prev(Status, 1, "none"), q = next(Status) | serialize`,
 	`SecurityIncident | extend p = split(Title, ":").[1] | evaluate pivot(Status, count(), Severity)`,
+	`SecurityIncident | summarize hint.strategy = shuffle count() by Severity | render columnchart kind = stacked title = "x"`,
+}
+
+func TestRenderLegacyProperties(t *testing.T) {
+	q, err := Parse(`T | render columnchart kind=stacked title="x"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := q.Pipe.Ops[0].(*Render)
+	if r.Kind != "columnchart" || r.Options != `kind = stacked , title = "x"` {
+		t.Errorf("render = %q with %q", r.Kind, r.Options)
+	}
 }
 
 func TestRoundTrip(t *testing.T) {
