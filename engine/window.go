@@ -51,6 +51,7 @@ func (c *compiler) windowCall(e *parser.Call, w windowFunction, sc *scope) (texp
 		}
 		return texpr{}, arityError(e, w.minArgs, w.maxArgs)
 	}
+	pending := len(c.pendingWindows)
 	args := make([]texpr, len(e.Args))
 	for i, a := range e.Args {
 		x, err := c.expr(a, sc)
@@ -59,7 +60,14 @@ func (c *compiler) windowCall(e *parser.Call, w windowFunction, sc *scope) (texp
 		}
 		args[i] = x
 	}
-	x, err := w.compile(c, e, args, "OVER (ORDER BY "+QuoteIdent(sc.order)+")")
+	if len(c.pendingWindows) != pending {
+		return texpr{}, parser.Errorf(e.Span(), "window functions cannot be nested in socq: compute the inner one in an extend first")
+	}
+	over := "OVER (ORDER BY " + QuoteIdent(sc.order) + ")"
+	if c.partition != nil { // inside mv-apply, each row's subtable is its own series
+		over = "OVER (PARTITION BY " + QuoteIdent(c.partition.sql) + " ORDER BY " + QuoteIdent(sc.order) + ")"
+	}
+	x, err := w.compile(c, e, args, over)
 	if err != nil {
 		return texpr{}, err
 	}
