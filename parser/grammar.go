@@ -469,6 +469,7 @@ type gPrimary struct {
 	Dynamic  *gDynamic  `parser:"  \"dynamic\" \"(\" @@ \")\""`
 	Bool     string     `parser:"| @(\"true\" | \"false\")"`
 	ToScalar *gPipeline `parser:"| \"toscalar\" \"(\" @@ \")\""`
+	Star     bool       `parser:"| @\"*\""` // where * has "x": every column
 	Call     *gCall     `parser:"| @@"`
 	Ident    *gIdent    `parser:"| @@"`
 	String   []string   `parser:"| @(String | MultiString)+"`
@@ -486,9 +487,8 @@ type gCall struct {
 type gCallArg struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Star   bool    `parser:"  @\"*\""`
-	Name   *gIdent `parser:"| ( @@ \"=\" )?"`
-	Expr   *gExpr  `parser:"@@"`
+	Name   *gIdent `parser:"( @@ \"=\" )?"`
+	Expr   *gExpr  `parser:"@@"` // a lone * (arg_max(T, *)) is an expression too
 }
 
 // gDynamic is the JSON-like value inside dynamic(...).

@@ -785,6 +785,8 @@ func lowerPrimary(g *gPrimary) (Expr, error) {
 		return parseNumber(sp, g.Number)
 	case g.Bool != "":
 		return &Literal{At: At{sp}, Kind: BoolLit, Bool: g.Bool == "true"}, nil
+	case g.Star:
+		return &Star{At: At{sp}}, nil
 	case g.ToScalar != nil:
 		pipe, err := lowerPipeline(g.ToScalar)
 		if err != nil {
@@ -817,10 +819,6 @@ func lowerCall(sp Span, g *gCall) (Expr, error) {
 	}
 	c := &Call{At: At{sp}, Func: fn}
 	for _, a := range g.Args {
-		if a.Star {
-			c.Args = append(c.Args, &Star{At: At{span(a.Pos, a.EndPos)}})
-			continue
-		}
 		e, err := lowerExpr(a.Expr)
 		if err != nil {
 			return nil, err

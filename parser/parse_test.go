@@ -54,6 +54,7 @@ var roundTripCases = []string{
 	`SecurityIncident | sort by TimeGenerated asc | serialize rn = row_number() | extend p = prev(Status, 1, "none"), q = next(Status) | serialize`,
 	`SecurityIncident | extend p = split(Title, ":").[1] | evaluate pivot(Status, count(), Severity)`,
 	`SecurityIncident | summarize hint.strategy = shuffle count() by Severity | render columnchart kind = stacked title = "x"`,
+	`SecurityIncident | where * has "phish" and * !contains "x" | summarize arg_max(TimeGenerated, *), countif(* has "y") by IncidentNumber`,
 }
 
 func TestRenderLegacyProperties(t *testing.T) {
