@@ -496,7 +496,7 @@ func leafProblems(e *jsonschema.ValidationError, doc any, pos positions) []Probl
 		var out []Problem
 		for _, key := range k.Properties {
 			msg := fmt.Sprintf("%s: unknown key %q; expected one of: %s", at, key, strings.Join(allowed, ", "))
-			if s := closest(key, allowed); s != "" {
+			if s := parser.Suggest(key, allowed); s != "" {
 				msg += " (did you mean " + s + "?)"
 			}
 			out = append(out, Problem{pos.keyLine(path, key), msg})
@@ -525,37 +525,6 @@ func leafProblems(e *jsonschema.ValidationError, doc any, pos positions) []Probl
 		return out
 	}
 	return []Problem{{pos.line(path), fmt.Sprintf("%s: %v", at, e.ErrorKind)}}
-}
-
-// closest is the allowed key nearest to key by edit distance, if near.
-func closest(key string, allowed []string) string {
-	best, bestD := "", 3
-	for _, a := range allowed {
-		if d := editDistance(strings.ToLower(key), a); d < bestD {
-			best, bestD = a, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // build turns the schema-valid document into a File, checking what the

@@ -9,11 +9,14 @@ import (
 
 // evaluate runs a plugin. socq knows bag_unpack.
 func (c *compiler) evaluate(op *parser.Evaluate, in *scope) (*scope, error) {
-	if op.Plugin.Name != "bag_unpack" {
-		return nil, parser.Errorf(op.Plugin.Span(), "the plugin '%s' is not supported by socq yet", op.Plugin.Name).
-			WithHint("socq's evaluate knows bag_unpack")
+	switch op.Plugin.Name {
+	case "bag_unpack":
+		return c.bagUnpack(op, in)
+	case "pivot":
+		return c.pivot(op, in)
 	}
-	return c.bagUnpack(op, in)
+	return nil, parser.Errorf(op.Plugin.Span(), "the plugin '%s' is not supported by socq yet", op.Plugin.Name).
+		WithHint("socq's evaluate knows bag_unpack and pivot")
 }
 
 // bagUnpackArgs are bag_unpack's parameters, positional or named.

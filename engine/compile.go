@@ -74,6 +74,11 @@ type compiler struct {
 	tables    map[string]tabularLet
 	funcs     map[string]*parser.Func
 	callDepth int
+	// windows is set while compiling the expressions of extend, project,
+	// serialize and where, the places window functions may appear;
+	// pendingWindows are the window columns their stage must compute first.
+	windows        bool
+	pendingWindows []string
 }
 
 // tabularLet is a let-bound pipeline and the tabular lets it may refer to
@@ -124,6 +129,10 @@ func (c *compiler) isTable(name string) bool {
 type scope struct {
 	from string
 	cols []scopeColumn
+	// order, when set, is the SQL name of a column of the CTE (not a KQL
+	// column) that numbers the rows in their serialized order: after sort
+	// or serialize, for row_number(), prev(), next() and row_cumsum().
+	order string
 }
 
 // scopeColumn is a KQL column and the SQL identifier that holds it.
@@ -260,7 +269,7 @@ func (c *compiler) table(id *parser.Ident) (*scope, error) {
 			return nil, parser.Errorf(id.Span(), "'%s' is a scalar let, not a table", id.Name)
 		}
 		err := parser.Errorf(id.Span(), "unknown table '%s'", id.Name)
-		if s := suggest(id.Name, c.cat.TableNames()); s != "" {
+		if s := parser.Suggest(id.Name, c.cat.TableNames()); s != "" {
 			return nil, err.WithHint("did you mean '%s'?", s)
 		}
 		return nil, err.WithHint("socq holds only these tables: %s", strings.Join(c.cat.TableNames(), ", "))
@@ -298,6 +307,8 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 		return c.mvExpand(op, in)
 	case *parser.Sort:
 		return c.sort(op, in)
+	case *parser.Serialize:
+		return c.serialize(op, in)
 	case *parser.Top:
 		return c.top(op, in)
 	case *parser.Distinct:
@@ -333,7 +344,9 @@ func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
 }
 
 func (c *compiler) where(op *parser.Where, in *scope) (*scope, error) {
+	restore := c.allowWindows()
 	pred, err := c.expr(op.Pred, in)
+	restore()
 	if err != nil {
 		return nil, err
 	}
@@ -341,7 +354,8 @@ func (c *compiler) where(op *parser.Where, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols}
+	in = c.flushWindows(in)
+	out := &scope{cols: in.cols, order: in.order}
 	out.from = c.addCTE("SELECT *\nFROM " + in.from + "\nWHERE " + cond)
 	return out, nil
 }
@@ -367,6 +381,7 @@ type projection struct {
 func (c *compiler) project(op *parser.Project, in *scope) (*scope, error) {
 	var cols []projection
 	names := newNameSet()
+	defer c.allowWindows()()
 	for _, ne := range op.Columns {
 		x, err := c.expr(ne.Expr, in)
 		if err != nil {
@@ -384,7 +399,7 @@ func (c *compiler) project(op *parser.Project, in *scope) (*scope, error) {
 		names.add(name)
 		cols = append(cols, projection{Column{name, x.t}, x.sql})
 	}
-	return c.emitProjection(c.keepPartition(cols), in, "")
+	return c.emitProjection(c.keepPartition(cols), c.flushWindows(in), "")
 }
 
 func (c *compiler) extend(op *parser.Extend, in *scope) (*scope, error) {
@@ -395,6 +410,7 @@ func (c *compiler) extend(op *parser.Extend, in *scope) (*scope, error) {
 		names.add(col.Name)
 	}
 	declared := newNameSet()
+	defer c.allowWindows()()
 	for _, ne := range op.Columns {
 		x, err := c.expr(ne.Expr, in)
 		if err != nil {
@@ -414,7 +430,7 @@ func (c *compiler) extend(op *parser.Extend, in *scope) (*scope, error) {
 		// extend on an existing column replaces it in place
 		cols = replaceOrAppend(cols, projection{Column{name, x.t}, x.sql})
 	}
-	return c.emitProjection(cols, in, "")
+	return c.emitProjection(cols, c.flushWindows(in), "")
 }
 
 func indexOf(cols []projection, name string) int {
@@ -444,6 +460,10 @@ func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix strin
 	if len(sel) == 0 {
 		return nil, fmt.Errorf("a projection needs at least one column")
 	}
+	if in.order != "" {
+		sel = append(sel, QuoteIdent(in.order))
+		out.order = in.order
+	}
 	out.from = c.addCTE("SELECT " + strings.Join(sel, ", ") + "\nFROM " + in.from + fromSuffix)
 	return out, nil
 }
@@ -453,7 +473,7 @@ func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols}
+	out := &scope{cols: in.cols, order: in.order}
 	if q := c.perPartition(n, ""); q != "" {
 		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
 		return out, nil

@@ -33,6 +33,8 @@ func convert(x texpr, to Type) texpr {
 		switch x.t {
 		case Int, Long:
 			out.sql = "CAST(" + s + " AS DOUBLE)"
+		case Timespan, DateTime: // ticks, as tolong() gives them
+			out.sql = "CAST(" + toLongSQL(x) + " AS DOUBLE)"
 		case Bool:
 			out.sql = "CAST(CAST(" + s + " AS INTEGER) AS DOUBLE)"
 		case String:

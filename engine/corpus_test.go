@@ -2,7 +2,10 @@ package engine_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -13,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/output"
 	"github.com/socq/socq/parser"
 )
 
@@ -23,7 +27,8 @@ import (
 // lines, then parse, compile and execute on the fixture history — and sorts
 // it into one outcome:
 //
-//	ran            it ran; the row count and the columns are recorded
+//	ran            it ran; the row count, a digest of the result (rows in
+//	               any order) and the columns are recorded
 //	unknown-table  it names a table socq does not have (SecurityAlert, …)
 //	rejected       an error that names the construct and points at it
 //	CRASH          a panic, an error without a position, or a DuckDB error
@@ -144,15 +149,31 @@ func runCorpusQuery(db *engine.DB, text string, params map[string]string) (out c
 	if err != nil {
 		return classifyError(text, err)
 	}
+	var csv bytes.Buffer
+	w, err := output.New(&csv, "csv", plan.Columns)
+	if err != nil {
+		return corpusOutcome{"CRASH", "output: " + err.Error()}
+	}
 	rows := 0
-	if err := db.Query(context.Background(), plan, func([]any) error { rows++; return nil }); err != nil {
+	if err := db.Query(context.Background(), plan, func(r []any) error { rows++; return w.Row(r) }); err != nil {
 		return corpusOutcome{"CRASH", "execution failed: " + oneLine(err.Error())}
 	}
+	w.Close()
 	cols := make([]string, len(plan.Columns))
 	for i, c := range plan.Columns {
 		cols[i] = c.Name
 	}
-	return corpusOutcome{"ran", fmt.Sprintf("%d rows\t%s", rows, strings.Join(cols, ","))}
+	return corpusOutcome{"ran", fmt.Sprintf("%d rows\t%s\t%s", rows, resultDigest(csv.String()), strings.Join(cols, ","))}
+}
+
+// resultDigest fingerprints a CSV result independently of its row order
+// (Kusto leaves the order of unsorted results open), so that expect.txt
+// shows when a query's result changes.
+func resultDigest(csv string) string {
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return "result " + hex.EncodeToString(sum[:5])
 }
 
 // classifyError sorts an error from parsing or compiling: it must be a

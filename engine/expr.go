@@ -67,6 +67,9 @@ func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 		if e.Func.Name == "pack_all" {
 			return c.packAll(e, sc)
 		}
+		if w, ok := windowFunctions[e.Func.Name]; ok {
+			return c.windowCall(e, w, sc)
+		}
 
 		if f, ok := c.funcs[e.Func.Name]; ok {
 			return c.callUser(e, f, sc)
@@ -88,7 +91,7 @@ func unknownColumn(id *parser.Ident, sc *scope) *parser.Error {
 	for i, c := range sc.cols {
 		names[i] = c.Name
 	}
-	if s := suggest(id.Name, names); s != "" {
+	if s := parser.Suggest(id.Name, names); s != "" {
 		return err.WithHint("did you mean '%s'?", s)
 	}
 	return err
@@ -167,6 +170,9 @@ func (c *compiler) unary(e *parser.Unary, sc *scope) (texpr, error) {
 }
 
 func (c *compiler) binary(e *parser.Binary, sc *scope) (texpr, error) {
+	if _, star := e.Left.(*parser.Star); star {
+		return c.anyColumn(e, sc)
+	}
 	l, err := c.expr(e.Left, sc)
 	if err != nil {
 		return texpr{}, err
@@ -695,3 +701,36 @@ func (c *compiler) dynamicPath(e parser.Expr, sc *scope) (texpr, error) {
 }
 
 var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// anyColumn is "* has x" (or contains, startswith, … and their negations):
+// true when some column, as text, matches; a negated operator is true when
+// none does (Kusto docs, where-operator: "* has" searches every column).
+func (c *compiler) anyColumn(e *parser.Binary, sc *scope) (texpr, error) {
+	switch strings.TrimSuffix(strings.TrimPrefix(e.Op, "!"), "_cs") {
+	case "has", "contains", "startswith", "endswith", "hasprefix", "hassuffix", "matches regex":
+	default:
+		return texpr{}, parser.Errorf(e.Left.Span(), "'*' stands for every column only before a string operator such as has or contains")
+	}
+	r, err := c.expr(e.Right, sc)
+	if err != nil {
+		return texpr{}, err
+	}
+	positive := strings.TrimPrefix(e.Op, "!")
+	var parts []string
+	for _, col := range sc.cols {
+		one := &parser.Binary{At: e.At, Op: positive, Left: e.Left, Right: e.Right}
+		x, err := stringOperator(one, convert(texpr{sql: QuoteIdent(col.sql), t: col.Type}, String), r)
+		if err != nil {
+			return texpr{}, err
+		}
+		parts = append(parts, "coalesce("+x.sql+", FALSE)")
+	}
+	if len(parts) == 0 {
+		parts = []string{"FALSE"}
+	}
+	any := "(" + strings.Join(parts, " OR ") + ")"
+	if positive != e.Op {
+		any = "(NOT " + any + ")"
+	}
+	return texpr{sql: any, t: Bool}, nil
+}

@@ -87,3 +87,34 @@ func powFunc(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 	}
 	return texpr{sql: "pow(" + base.sql + ", " + exponent.sql + ")", t: Real}, nil
 }
+
+// realTest is isnan, isinf or isfinite of a number (as a real).
+func realTest(fn string) func(*compiler, *parser.Call, []texpr) (texpr, error) {
+	return func(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+		x, err := realArg(call, args, 0)
+		if err != nil {
+			return texpr{}, err
+		}
+		return texpr{sql: fn + "(" + x.sql + ")", t: Bool}, nil
+	}
+}
+
+// toHex is tohex(n [, minLength]): n in lowercase hexadecimal (two's
+// complement for a negative n), left-padded with zeros to minLength.
+func toHex(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	n, err := longArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	hexSQL := "lower(hex(" + n.sql + "))"
+	if len(args) == 2 {
+		width, err := longArg(call, args, 1)
+		if err != nil {
+			return texpr{}, err
+		}
+		hexSQL = reuse([]string{hexSQL, width.sql}, func(v []string) string {
+			return "lpad(" + v[0] + ", CAST(greatest(" + v[1] + ", length(" + v[0] + ")) AS INTEGER), '0')"
+		})
+	}
+	return texpr{sql: hexSQL, t: String}, nil
+}

@@ -322,3 +322,48 @@ func strcatDelim(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 func reverseString(_ *compiler, _ *parser.Call, args []texpr) (texpr, error) {
 	return texpr{sql: "reverse(" + convert(args[0], String).sql + ")", t: String}, nil
 }
+
+// hashHex is hash_sha256 or hash_md5: the lowercase hex digest of the
+// value's text (UTF-8).
+func hashHex(fn string) func(*compiler, *parser.Call, []texpr) (texpr, error) {
+	return func(_ *compiler, _ *parser.Call, args []texpr) (texpr, error) {
+		return texpr{sql: fn + "(" + convert(args[0], String).sql + ")", t: String}, nil
+	}
+}
+
+// base64Encode is base64_encode_tostring(s): s's UTF-8 bytes in base64.
+func base64Encode(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	s, err := stringArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: "to_base64(encode(" + s.sql + "))", t: String}, nil
+}
+
+// base64Decode is base64_decode_tostring(s): the UTF-8 text that s
+// encodes; "" when s is not base64 or not UTF-8 text.
+func base64Decode(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	s, err := stringArg(call, args, 0)
+	if err != nil {
+		return texpr{}, err
+	}
+	return texpr{sql: "coalesce(try(decode(from_base64(" + s.sql + "))), '')", t: String}, nil
+}
+
+// strRep is strrep(value, multiplier [, delimiter]): value (as text)
+// repeated, joined by the delimiter; a multiplier below 1 gives "".
+func strRep(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+	s := convert(args[0], String)
+	n, err := longArg(call, args, 1)
+	if err != nil {
+		return texpr{}, err
+	}
+	if len(args) == 2 {
+		return texpr{sql: "coalesce(repeat(" + s.sql + ", greatest(" + n.sql + ", 0)), '')", t: String}, nil
+	}
+	delim := convert(args[2], String)
+	return texpr{sql: bind([]string{s.sql, n.sql, delim.sql}, func(v []string) string {
+		return "CASE WHEN " + v[1] + " >= 1 THEN substr(repeat(" + v[0] + " || " + v[2] + ", " + v[1] + "), 1, " +
+			v[1] + " * length(" + v[0] + ") + (" + v[1] + " - 1) * length(" + v[2] + ")) ELSE '' END"
+	}), t: String}, nil
+}

@@ -3,6 +3,8 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"time"
+	_ "time/tzdata" // time zone names are checked at compile time, on any machine
 
 	"github.com/socq/socq/parser"
 )
@@ -447,4 +449,36 @@ func binAt(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 		}), t: t}, nil
 	}
 	return texpr{}, parser.Errorf(call.Span(), "bin_at() cannot round a %s by a %s from a %s", x.t, size.t, fixed.t)
+}
+
+// zoneShift is datetime_utc_to_local(from, timezone) (toLocal) or
+// datetime_local_to_utc: from moved by the zone's UTC offset at that
+// instant, daylight saving included. The zone is an IANA name, checked when
+// the query compiles (Kusto docs, datetime-utc-to-local-function).
+func zoneShift(toLocal bool) func(*compiler, *parser.Call, []texpr) (texpr, error) {
+	return func(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
+		dt, err := dateTimeArg(call, args, 0)
+		if err != nil {
+			return texpr{}, err
+		}
+		zone, err := literalString(call, args, 1, "a time zone name (IANA, such as 'Europe/Paris')")
+		if err != nil {
+			return texpr{}, err
+		}
+		if _, err := time.LoadLocation(zone); err != nil || zone == "" || zone == "Local" {
+			return texpr{}, parser.Errorf(call.Args[1].Span(), "unknown time zone '%s'", zone).WithHint("use an IANA name, such as 'Europe/Paris' or 'US/Pacific'")
+		}
+		tz := QuoteString(zone)
+		return texpr{sql: reuse([]string{dt.sql}, func(v []string) string {
+			var offsetUS string
+			if toLocal {
+				instant := "CAST(" + v[0] + " AS TIMESTAMPTZ)"
+				offsetUS = "(epoch_us(timezone(" + tz + ", " + instant + ")) - epoch_us(" + instant + "))"
+			} else {
+				wall := "CAST(" + v[0] + " AS TIMESTAMP)"
+				offsetUS = "(epoch_us(timezone(" + tz + ", " + wall + ")) - epoch_us(" + wall + "))"
+			}
+			return "make_timestamp_ns(epoch_ns(" + v[0] + ") + " + offsetUS + " * 1000)"
+		}), t: DateTime}, nil
+	}
 }

@@ -104,22 +104,31 @@ func init() {
 		"min_of":   {minArgs: 2, maxArgs: 64, compile: extremeOf("least")},
 
 		// Strings.
-		"strcat_array":   {minArgs: 2, maxArgs: 2, compile: strcatArray},
-		"substring":      {minArgs: 2, maxArgs: 3, compile: substringFunc},
-		"trim":           {minArgs: 2, maxArgs: 2, compile: trimRegex(true, true)},
-		"trim_start":     {minArgs: 2, maxArgs: 2, compile: trimRegex(true, false)},
-		"trim_end":       {minArgs: 2, maxArgs: 2, compile: trimRegex(false, true)},
-		"split":          {minArgs: 2, maxArgs: 3, compile: splitFunc},
-		"replace_string": {minArgs: 3, maxArgs: 3, compile: replaceString},
-		"extract":        {minArgs: 3, maxArgs: 3, compile: extractFunc},
-		"extract_all":    {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
-		"replace_regex":  {minArgs: 3, maxArgs: 3, compile: replaceRegex},
-		"replace":        {minArgs: 3, maxArgs: 3, compile: replaceDeprecated},
-		"strcat_delim":   {minArgs: 3, maxArgs: 64, compile: strcatDelim},
-		"reverse":        {minArgs: 1, maxArgs: 1, compile: reverseString},
-		"extractall":     {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
-		"indexof":        {minArgs: 2, maxArgs: 5, compile: indexOfFunc},
-		"countof":        {minArgs: 2, maxArgs: 3, compile: countOfFunc},
+		"strcat_array":           {minArgs: 2, maxArgs: 2, compile: strcatArray},
+		"substring":              {minArgs: 2, maxArgs: 3, compile: substringFunc},
+		"trim":                   {minArgs: 2, maxArgs: 2, compile: trimRegex(true, true)},
+		"trim_start":             {minArgs: 2, maxArgs: 2, compile: trimRegex(true, false)},
+		"trim_end":               {minArgs: 2, maxArgs: 2, compile: trimRegex(false, true)},
+		"split":                  {minArgs: 2, maxArgs: 3, compile: splitFunc},
+		"replace_string":         {minArgs: 3, maxArgs: 3, compile: replaceString},
+		"extract":                {minArgs: 3, maxArgs: 3, compile: extractFunc},
+		"extract_all":            {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
+		"replace_regex":          {minArgs: 3, maxArgs: 3, compile: replaceRegex},
+		"replace":                {minArgs: 3, maxArgs: 3, compile: replaceDeprecated},
+		"strcat_delim":           {minArgs: 3, maxArgs: 64, compile: strcatDelim},
+		"reverse":                {minArgs: 1, maxArgs: 1, compile: reverseString},
+		"hash_sha256":            {minArgs: 1, maxArgs: 1, compile: hashHex("sha256")},
+		"hash_md5":               {minArgs: 1, maxArgs: 1, compile: hashHex("md5")},
+		"base64_encode_tostring": {minArgs: 1, maxArgs: 1, compile: base64Encode},
+		"base64_decode_tostring": {minArgs: 1, maxArgs: 1, compile: base64Decode},
+		"strrep":                 {minArgs: 2, maxArgs: 3, compile: strRep},
+		"tohex":                  {minArgs: 1, maxArgs: 2, compile: toHex},
+		"isnan":                  {minArgs: 1, maxArgs: 1, compile: realTest("isnan")},
+		"isinf":                  {minArgs: 1, maxArgs: 1, compile: realTest("isinf")},
+		"isfinite":               {minArgs: 1, maxArgs: 1, compile: realTest("isfinite")},
+		"extractall":             {minArgs: 2, maxArgs: 3, compile: extractAllFunc},
+		"indexof":                {minArgs: 2, maxArgs: 5, compile: indexOfFunc},
+		"countof":                {minArgs: 2, maxArgs: 3, compile: countOfFunc},
 
 		// Dynamic values.
 		"bag_keys":        {minArgs: 1, maxArgs: 1, compile: bagKeys},
@@ -149,6 +158,8 @@ func init() {
 		"monthofyear":                      datetimePartOf("month"),
 		"week_of_year":                     datetimePartOf("week_of_year"),
 		"bin_at":                           {minArgs: 3, maxArgs: 3, naming: nameFromArgument, compile: binAt},
+		"datetime_utc_to_local":            {minArgs: 2, maxArgs: 2, compile: zoneShift(true)},
+		"datetime_local_to_utc":            {minArgs: 2, maxArgs: 2, compile: zoneShift(false)},
 		"dayofmonth":                       datetimePartOf("day"),
 		"dayofyear":                        datetimePartOf("dayofyear"),
 		"hourofday":                        datetimePartOf("hour"),
@@ -288,7 +299,7 @@ func (c *compiler) call(e *parser.Call, sc *scope) (texpr, error) {
 		if kqlFunctions[name] {
 			err = parser.Errorf(e.Func.Span(), "the function '%s' is not supported by socq yet", name)
 		}
-		if s := suggest(name, functionNames()); s != "" {
+		if s := parser.Suggest(name, functionNames()); s != "" {
 			return texpr{}, err.WithHint("did you mean '%s'?", s)
 		}
 		return texpr{}, err
@@ -322,13 +333,13 @@ var kqlFunctions = map[string]bool{}
 
 func init() {
 	for _, name := range strings.Fields(`
-		hash hash_md5 hash_sha1 hash_sha256 hash_xxhash64 todecimal toguid tohex
+		hash hash_sha1 hash_xxhash64 todecimal toguid
 		parse_url parse_urlquery parse_path parse_user_agent parse_xml parse_csv parse_command_line
-		url_decode url_encode base64_decode_tostring base64_encode_tostring base64_decode_toarray
-		string_size isascii isutf8 translate repeat strrep indexof_regex to_utf8 unicode_codepoints_from_string
-		isnan isinf isfinite pi rand exp2 exp10 cos sin tan acos asin atan atan2 cot degrees radians gamma loggamma
+		url_decode url_encode base64_decode_toarray
+		string_size isascii isutf8 translate repeat indexof_regex to_utf8 unicode_codepoints_from_string
+		pi rand exp2 exp10 cos sin tan acos asin atan atan2 cot degrees radians gamma loggamma
 		binary_and binary_or binary_xor binary_not binary_shift_left binary_shift_right bitset_count_ones
-		datetime_utc_to_local datetime_local_to_utc make_timespan unixtime_microseconds_todatetime unixtime_nanoseconds_todatetime
+		make_timespan unixtime_microseconds_todatetime unixtime_nanoseconds_todatetime
 		zip array_iff array_split array_shift_left array_shift_right array_rotate_left array_rotate_right jaccard_index
 		bag_remove_keys bag_set_key bag_has_key treepath extract_json extractjson dynamic_to_json
 		ipv4_is_private ipv4_is_in_range ipv4_compare ipv4_is_match format_ipv4 format_ipv4_mask parse_ipv4 parse_ipv6 has_ipv4 has_any_ipv4
@@ -337,41 +348,6 @@ func init() {
 		dcount_hll hll hll_merge tdigest tdigest_merge percentile_tdigest percentilew percentilesw buildschema binary_all_and binary_all_or binary_all_xor`) {
 		kqlFunctions[name] = true
 	}
-}
-
-// suggest returns the candidate closest to name (by edit distance, ignoring
-// case), if it is close enough to be a likely typo.
-func suggest(name string, candidates []string) string {
-	best, bestDist := "", max(len(name)/3, 2)+1
-	for _, c := range candidates {
-		if strings.EqualFold(c, name) {
-			return c
-		}
-		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // Argument checks. A wrong type is a compile error pointing at the argument,

@@ -79,18 +79,31 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 		cols = replaceOrAppend(cols, projection{Column{e.name, Dynamic}, "unnest(" + id + ")"})
 		typed = typed || e.toType != Dynamic
 	}
+	longest := "len(" + lists[0] + ")"
+	if len(lists) > 1 {
+		longest = "greatest(len(" + strings.Join(lists, "), len(") + "))"
+	}
 	if op.ItemIndex != nil {
-		longest := "len(" + lists[0] + ")"
-		if len(lists) > 1 {
-			longest = "greatest(len(" + strings.Join(lists, "), len(") + "))"
-		}
 		cols = replaceOrAppend(cols, projection{Column{op.ItemIndex.Name, Long}, "unnest(range(" + longest + "))"})
+	}
+	if in.order != "" {
+		// mv-expand keeps serialized rows serialized: a row's elements
+		// follow it, in their order.
+		cols = append(cols, projection{Column{orderColumn, Long}, "(" + QuoteIdent(in.order) + " * 4294967296 + unnest(range(" + longest + ")))"})
 	}
 	listed := &scope{cols: in.cols}
 	listed.from = c.addCTE("SELECT " + strings.Join(listSel, ", ") + "\nFROM " + in.from)
 	expanded, err := c.emitProjection(cols, listed, "")
-	if err != nil || !typed {
-		return expanded, err
+	if err != nil {
+		return nil, err
+	}
+	if in.order != "" {
+		last := expanded.cols[len(expanded.cols)-1]
+		expanded.cols = expanded.cols[:len(expanded.cols)-1]
+		expanded.order = last.sql
+	}
+	if !typed {
+		return expanded, nil
 	}
 	conv := make([]projection, len(expanded.cols))
 	for i, col := range expanded.cols {

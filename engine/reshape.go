@@ -48,8 +48,12 @@ func (c *compiler) sort(op *parser.Sort, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols}
-	out.from = c.addCTE("SELECT *\nFROM " + in.from + "\nORDER BY " + order)
+	// The rows are numbered in their new order, so that prev(), next(),
+	// row_number() and row_cumsum() after the sort see the same order as
+	// take does.
+	out := &scope{cols: in.cols, order: orderColumn}
+	out.from = c.addCTE("SELECT " + starExceptOrder(in) + ", row_number() OVER (ORDER BY " + order + ") AS " + QuoteIdent(orderColumn) +
+		"\nFROM " + in.from + "\nORDER BY " + QuoteIdent(orderColumn))
 	return out, nil
 }
 
@@ -67,7 +71,10 @@ func (c *compiler) top(op *parser.Top, in *scope) (*scope, error) {
 		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
 		return out, nil
 	}
-	out.from = c.addCTE(fmt.Sprintf("SELECT *\nFROM %s\nORDER BY %s\nLIMIT %d", in.from, order, n))
+	// top's output is serialized, as sort's is: its rows are numbered.
+	out.order = orderColumn
+	out.from = c.addCTE(fmt.Sprintf("SELECT %s, row_number() OVER (ORDER BY %s) AS %s\nFROM %s\nORDER BY %s\nLIMIT %d",
+		starExceptOrder(in), order, QuoteIdent(orderColumn), in.from, QuoteIdent(orderColumn), n))
 	return out, nil
 }
 

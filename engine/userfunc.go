@@ -130,9 +130,9 @@ func (c *compiler) tableArg(arg parser.Expr) (*scope, error) {
 
 // toScalar is toscalar(T): the first column of the first row of a tabular
 // expression, or null when it has no rows. As in Kusto, it is computed once,
-// before the query: with a database at hand (CompileOptions.Probe) its value
-// is read at compile time and becomes a literal; without one it is a scalar
-// subquery (which DuckDB does not allow inside every function).
+// before the query: its value is read at compile time (CompileOptions.Probe)
+// and becomes a literal, since DuckDB allows no scalar subquery inside the
+// try() that some functions use.
 func (c *compiler) toScalar(e *parser.ToScalar) (texpr, error) {
 	saved := c.render
 	sub, err := c.pipeline(e.Pipe)
@@ -145,7 +145,7 @@ func (c *compiler) toScalar(e *parser.ToScalar) (texpr, error) {
 	}
 	col := sub.cols[0]
 	if c.opts.Probe == nil {
-		return texpr{sql: "(SELECT " + QuoteIdent(col.sql) + " FROM " + sub.from + " LIMIT 1)", t: col.Type}, nil
+		return texpr{}, parser.Errorf(e.Span(), "toscalar() is computed before the query: it needs a database to compile against")
 	}
 	value := QuoteIdent(col.sql)
 	switch col.Type {

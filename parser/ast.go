@@ -142,6 +142,13 @@ type Extend struct {
 	Columns []*NamedExpr
 }
 
+// Serialize marks the rows' order as fixed, for the window functions
+// (row_number, prev, next, row_cumsum); it may also extend columns.
+type Serialize struct {
+	At
+	Columns []*NamedExpr
+}
+
 // Take returns up to Count rows ("limit" is a synonym; Keyword keeps which).
 type Take struct {
 	At
@@ -306,7 +313,8 @@ type As struct {
 	Name *Ident
 }
 
-func (*As) operator() {}
+func (*As) operator()        {}
+func (*Serialize) operator() {}
 
 // Sample returns up to Count rows picked at random.
 type Sample struct {

@@ -65,3 +65,39 @@ func (e *Error) Render(query string) string {
 	}
 	return b.String()
 }
+
+// Suggest returns the candidate closest to name (by edit distance, ignoring
+// case), if it is close enough to be a likely typo: the "did you mean" of
+// an error's hint.
+func Suggest(name string, candidates []string) string {
+	best, bestDist := "", max(len(name)/3, 2)+1
+	for _, c := range candidates {
+		if strings.EqualFold(c, name) {
+			return c
+		}
+		if d := editDistance(strings.ToLower(name), strings.ToLower(c)); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}

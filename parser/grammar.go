@@ -73,15 +73,16 @@ type gSource struct {
 // gSpecialSource is any source but a plain name (which a let could also
 // read as a scalar).
 type gSpecialSource struct {
-	Pos       lexer.Position
-	EndPos    lexer.Position
-	Print     []*gNamedExpr `parser:"  'print' @@ ( ',' @@ )*"`
-	Datatable *gDatatable   `parser:"| @@"`
-	Range     *gRange       `parser:"| @@"`
-	Union     *gUnion       `parser:"| @@"`
-	Paren     *gPipeline    `parser:"| '(' @@ ')'"`
-	Cross     *gCross       `parser:"| @@"`
-	Call      *gCall        `parser:"| @@"`
+	Pos         lexer.Position
+	EndPos      lexer.Position
+	Print       []*gNamedExpr `parser:"  'print' @@ ( ',' @@ )*"`
+	Datatable   *gDatatable   `parser:"| @@"`
+	Range       *gRange       `parser:"| @@"`
+	Union       *gUnion       `parser:"| @@"`
+	Paren       *gPipeline    `parser:"| '(' @@ ')'"`
+	Materialize *gPipeline    `parser:"| 'materialize' '(' @@ ')'"`
+	Cross       *gCross       `parser:"| @@"`
+	Call        *gCall        `parser:"| @@"`
 }
 
 type gDatatable struct {
@@ -135,28 +136,29 @@ type gOperator struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	// Most frequent first: each alternative tried costs participle a branch.
-	Where    *gWhere      `parser:"  @@"`
-	Extend   *gExtend     `parser:"| @@"`
-	Project  *gProject    `parser:"| @@"`
-	Summ     *gSummarize  `parser:"| @@"`
-	Sort     *gSort       `parser:"| @@"`
-	Take     *gTake       `parser:"| @@"`
-	MvExpand *gMvExpand   `parser:"| @@"`
-	Join     *gJoin       `parser:"| @@"`
-	Distinct *gDistinct   `parser:"| @@"`
-	Top      *gTop        `parser:"| @@"`
-	Names    *gNames      `parser:"| @@"`
-	Rename   *gRename     `parser:"| @@"`
-	Count    *gCount      `parser:"| @@"`
-	Evaluate *gEvaluate   `parser:"| @@"`
-	Render   *gRender     `parser:"| @@"`
-	Union    *gUnion      `parser:"| @@"`
-	Parse    *gParse      `parser:"| @@"`
-	Sample   *gExpr       `parser:"| 'sample' @@"`
-	As       *gAs         `parser:"| @@"`
-	Series   *gMakeSeries `parser:"| @@"`
-	MvApply  *gMvApply    `parser:"| @@"`
-	Other    *gOther      `parser:"| @@"`
+	Where     *gWhere      `parser:"  @@"`
+	Extend    *gExtend     `parser:"| @@"`
+	Project   *gProject    `parser:"| @@"`
+	Summ      *gSummarize  `parser:"| @@"`
+	Sort      *gSort       `parser:"| @@"`
+	Take      *gTake       `parser:"| @@"`
+	MvExpand  *gMvExpand   `parser:"| @@"`
+	Join      *gJoin       `parser:"| @@"`
+	Distinct  *gDistinct   `parser:"| @@"`
+	Serialize *gSerialize  `parser:"| @@"`
+	Top       *gTop        `parser:"| @@"`
+	Names     *gNames      `parser:"| @@"`
+	Rename    *gRename     `parser:"| @@"`
+	Count     *gCount      `parser:"| @@"`
+	Evaluate  *gEvaluate   `parser:"| @@"`
+	Render    *gRender     `parser:"| @@"`
+	Union     *gUnion      `parser:"| @@"`
+	Parse     *gParse      `parser:"| @@"`
+	Sample    *gExpr       `parser:"| 'sample' @@"`
+	As        *gAs         `parser:"| @@"`
+	Series    *gMakeSeries `parser:"| @@"`
+	MvApply   *gMvApply    `parser:"| @@"`
+	Other     *gOther      `parser:"| @@"`
 }
 
 type gSort struct {
@@ -263,7 +265,8 @@ type gJoin struct {
 // as written.
 type gRender struct {
 	Kind    string   `parser:"'render' @Ident"`
-	Options []string `parser:"( 'with' '(' @(~')')* ')' )?"`
+	Options []string `parser:"( 'with' '(' @(~')')* ')'"`
+	Legacy  []string `parser:"| ( @Ident '=' @(Ident | String | Number) )+ )?"` // render columnchart kind=stacked
 }
 
 // gEvaluate is "evaluate plugin(args)"; arguments may be named (x = v).
@@ -272,9 +275,13 @@ type gEvaluate struct {
 	Args   []*gNamedExpr `parser:"( @@ ( ',' @@ )* )? ')'"`
 }
 
+// gSummarize is "summarize [hint.name = value …] aggregates [by …]"; hints
+// steer Kusto's execution and do not change the result, so socq reads and
+// ignores them.
 type gSummarize struct {
-	Aggs []*gNamedExpr `parser:"'summarize' ( (?! 'by') @@ ( ',' @@ )* )?"`
-	By   []*gNamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
+	Hints []string      `parser:"'summarize' ( 'hint' '.' @Ident '=' (Ident | String | Number) )*"`
+	Aggs  []*gNamedExpr `parser:"( (?! 'by') @@ ( ',' @@ )* )?"`
+	By    []*gNamedExpr `parser:"( 'by' @@ ( ',' @@ )* )?"`
 }
 
 type gWhere struct {
@@ -285,6 +292,13 @@ type gWhere struct {
 type gProject struct {
 	Keyword string        `parser:"@\"project\""`
 	Columns []*gNamedExpr `parser:"@@ ( \",\" @@ )*"`
+}
+
+// gSerialize is "serialize [Name = expr, …]": the rows get an order that
+// row_number(), prev(), next() and row_cumsum() can use.
+type gSerialize struct {
+	Keyword string        `parser:"@'serialize'"`
+	Columns []*gNamedExpr `parser:"( @@ ( ',' @@ )* )?"`
 }
 
 type gExtend struct {
@@ -455,6 +469,7 @@ type gPrimary struct {
 	Dynamic  *gDynamic  `parser:"  \"dynamic\" \"(\" @@ \")\""`
 	Bool     string     `parser:"| @(\"true\" | \"false\")"`
 	ToScalar *gPipeline `parser:"| \"toscalar\" \"(\" @@ \")\""`
+	Star     bool       `parser:"| @\"*\""` // where * has "x": every column
 	Call     *gCall     `parser:"| @@"`
 	Ident    *gIdent    `parser:"| @@"`
 	String   []string   `parser:"| @(String | MultiString)+"`
@@ -472,9 +487,8 @@ type gCall struct {
 type gCallArg struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Star   bool    `parser:"  @\"*\""`
-	Name   *gIdent `parser:"| ( @@ \"=\" )?"`
-	Expr   *gExpr  `parser:"@@"`
+	Name   *gIdent `parser:"( @@ \"=\" )?"`
+	Expr   *gExpr  `parser:"@@"` // a lone * (arg_max(T, *)) is an expression too
 }
 
 // gDynamic is the JSON-like value inside dynamic(...).

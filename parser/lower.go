@@ -29,7 +29,7 @@ var kqlOperators = map[string]bool{
 	"fork": true, "getschema": true, "invoke": true, "lookup": true,
 	"parse-kv": true, "parse-where": true,
 	"partition": true, "project-smart": true, "reduce": true,
-	"sample-distinct": true, "scan": true, "search": true, "serialize": true,
+	"sample-distinct": true, "scan": true, "search": true,
 	"top-hitters": true, "top-nested": true,
 }
 
@@ -222,6 +222,9 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			return nil, err
 		}
 		return &Top{At: At{sp}, Count: n, Key: k}, nil
+	case g.Serialize != nil:
+		cols, err := lowerNamedExprs(g.Serialize.Columns)
+		return &Serialize{At: At{sp}, Columns: cols}, err
 	case g.Distinct != nil:
 		cols, err := lowerIdents(g.Distinct.Columns)
 		return &Distinct{At: At{sp}, Star: g.Distinct.Star, Columns: cols}, err
@@ -321,7 +324,14 @@ func lowerOperator(g *gOperator) (Operator, error) {
 		}
 		return j, nil
 	case g.Render != nil:
-		return &Render{At: At{sp}, Kind: g.Render.Kind, Options: strings.Join(g.Render.Options, " ")}, nil
+		options := strings.Join(g.Render.Options, " ")
+		for i := 0; i+1 < len(g.Render.Legacy); i += 2 {
+			if options != "" {
+				options += " , "
+			}
+			options += g.Render.Legacy[i] + " = " + g.Render.Legacy[i+1]
+		}
+		return &Render{At: At{sp}, Kind: g.Render.Kind, Options: options}, nil
 	case g.Evaluate != nil:
 		plugin, err := lowerIdent(g.Evaluate.Plugin)
 		if err != nil {
@@ -360,7 +370,7 @@ func unsupportedOperator(g *gOther) *Error {
 		WithHint("%s", supportedOperatorsHint)
 }
 
-const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, summarize, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, union, parse, sample, render, take, limit, count"
+const supportedOperatorsHint = "supported operators: where, project, extend, mv-expand, mv-apply, summarize, make-series, sort, top, distinct, project-away, project-keep, project-rename, project-reorder, evaluate bag_unpack, join, lookup, union, parse, sample, serialize, as, render, take, limit, count"
 
 func isSupportedOperator(name string) bool {
 	switch name {
@@ -414,6 +424,10 @@ func lowerSpecialSource(g *gSpecialSource) (Source, error) {
 		return lowerUnion(sp, g.Union)
 	case g.Cross != nil:
 		return nil, crossResourceError(g.Cross)
+	case g.Materialize != nil:
+		// materialize(T) caches T for the query's other uses of it; socq's
+		// tabular lets are computed as CTEs, so it is T itself.
+		return lowerPipeline(g.Materialize)
 	case g.Call != nil:
 		call, err := lowerCall(sp, g.Call)
 		if err != nil {
@@ -771,6 +785,8 @@ func lowerPrimary(g *gPrimary) (Expr, error) {
 		return parseNumber(sp, g.Number)
 	case g.Bool != "":
 		return &Literal{At: At{sp}, Kind: BoolLit, Bool: g.Bool == "true"}, nil
+	case g.Star:
+		return &Star{At: At{sp}}, nil
 	case g.ToScalar != nil:
 		pipe, err := lowerPipeline(g.ToScalar)
 		if err != nil {
@@ -803,10 +819,6 @@ func lowerCall(sp Span, g *gCall) (Expr, error) {
 	}
 	c := &Call{At: At{sp}, Func: fn}
 	for _, a := range g.Args {
-		if a.Star {
-			c.Args = append(c.Args, &Star{At: At{span(a.Pos, a.EndPos)}})
-			continue
-		}
 		e, err := lowerExpr(a.Expr)
 		if err != nil {
 			return nil, err

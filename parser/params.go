@@ -29,47 +29,117 @@ const DefaultTimeRange = "24h"
 // shows "All" for its value '*'. An unset parameter is an *Error pointing
 // at the placeholder.
 func SubstituteParameters(text string, values map[string]string, now time.Time) (string, error) {
-	var firstErr error
-	out := placeholder.ReplaceAllStringFunc(text, func(m string) string {
-		if firstErr != nil {
-			return m
+	comments := commentSpans(text)
+	var out strings.Builder
+	last := 0
+	for _, loc := range placeholder.FindAllStringSubmatchIndex(text, -1) {
+		if inSpans(loc[0], comments) {
+			continue // a placeholder in a // comment is left as written
 		}
-		loc := strings.Index(text, m)
-		sp := Span{loc, loc + len(m)}
-		parts := placeholder.FindStringSubmatch(m)
-		name, option := parts[1], parts[2]
-		if name == "TimeRange" || isTimeRangeOption(option) {
-			v, ok := values[name]
-			if !ok && name != "TimeRange" {
-				firstErr = Errorf(sp, "the workbook time range parameter '%s' is not set", name).WithHint("pass --param %s=7d, or --param %s=2026-01-01..2026-02-01", name, name)
-				return m
-			}
-			s, err := timeRange(v, option, now)
-			if err != nil {
-				firstErr = Errorf(sp, "%v", err).WithHint("pass --param %s=7d, or --param %s=2026-01-01..2026-02-01", name, name)
-			}
-			return s
+		sp := Span{loc[0], loc[1]}
+		name, option := text[loc[2]:loc[3]], ""
+		if loc[4] >= 0 {
+			option = text[loc[4]:loc[5]]
 		}
-		if option == "label" {
-			// A workbook drop-down's label can differ from its value
-			// ('*' is shown as "All"): --param Name:label=All sets it.
-			if v, ok := values[name+":label"]; ok {
-				return v
-			}
+		v, err := parameterValue(name, option, values, now, sp)
+		if err != nil {
+			return "", err
 		}
+		out.WriteString(text[last:loc[0]])
+		out.WriteString(v)
+		last = loc[1]
+
+	}
+	out.WriteString(text[last:])
+	return out.String(), nil
+}
+
+// parameterValue is the text that replaces the placeholder {name:option}.
+func parameterValue(name, option string, values map[string]string, now time.Time, sp Span) (string, error) {
+	if name == "TimeRange" || isTimeRangeOption(option) {
 		v, ok := values[name]
-		if !ok {
-			firstErr = Errorf(sp, "the workbook parameter '%s' is not set", name).WithHint("pass --param %s=VALUE", name)
-			return m
+		if !ok && name != "TimeRange" {
+			return "", Errorf(sp, "the workbook time range parameter '%s' is not set", name).WithHint("pass --param %s=7d, or --param %s=2026-01-01..2026-02-01", name, name)
 		}
-		switch option {
-		case "", "label", "value":
-			return v
+		s, err := timeRange(v, option, now)
+		if err != nil {
+			return "", Errorf(sp, "%v", err).WithHint("pass --param %s=7d, or --param %s=2026-01-01..2026-02-01", name, name)
 		}
-		firstErr = Errorf(sp, "unknown option '%s' of the workbook parameter '%s'", option, name)
-		return m
-	})
-	return out, firstErr
+		return s, nil
+	}
+	if option == "label" {
+		// A workbook drop-down's label can differ from its value
+		// ('*' is shown as "All"): --param Name:label=All sets it.
+		if v, ok := values[name+":label"]; ok {
+			return v, nil
+		}
+	}
+	v, ok := values[name]
+	if !ok {
+		return "", Errorf(sp, "the workbook parameter '%s' is not set", name).WithHint("pass --param %s=VALUE", name)
+	}
+	switch option {
+	case "", "label", "value":
+		return v, nil
+	}
+	return "", Errorf(sp, "unknown option '%s' of the workbook parameter '%s'", option, name)
+}
+
+// commentSpans finds the // comments of a query, skipping string literals
+// ("…", '…' with \ escapes, @"…" and @'…' verbatim, ```…``` multi-line),
+// whose // is text.
+func commentSpans(text string) []Span {
+	var spans []Span
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case strings.HasPrefix(text[i:], "```"):
+			end := strings.Index(text[i+3:], "```")
+			if end < 0 {
+				return spans
+			}
+			i += 3 + end + 2
+		case c == '@' && i+1 < len(text) && (text[i+1] == '"' || text[i+1] == '\''):
+			q := text[i+1]
+			j := i + 2
+			for j < len(text) {
+				if text[j] == q {
+					if j+1 < len(text) && text[j+1] == q {
+						j += 2
+						continue
+					}
+					break
+				}
+				j++
+			}
+			i = j
+		case c == '"' || c == '\'':
+			j := i + 1
+			for j < len(text) && text[j] != c && text[j] != '\n' {
+				if text[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j
+		case strings.HasPrefix(text[i:], "//"):
+			end := strings.IndexByte(text[i:], '\n')
+			if end < 0 {
+				end = len(text) - i
+			}
+			spans = append(spans, Span{i, i + end})
+			i += end
+		}
+	}
+	return spans
+}
+
+func inSpans(pos int, spans []Span) bool {
+	for _, s := range spans {
+		if pos >= s.Start && pos < s.End {
+			return true
+		}
+	}
+	return false
 }
 
 // isTimeRangeOption reports whether option is one only a time range

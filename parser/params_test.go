@@ -28,6 +28,8 @@ func TestSubstituteParameters(t *testing.T) {
 		{"T | where CreatedTime >= {TimeBrush:start} and CreatedTime <= {TimeBrush:end}", map[string]string{"TimeBrush": "1d"},
 			"T | where CreatedTime >= datetime(2026-09-19T12:00:00Z) and CreatedTime <= datetime(2026-09-20T12:00:00Z)", ""},
 		{"T | where CreatedTime >= {TimeBrush:start}", nil, "", "the workbook time range parameter 'TimeBrush' is not set"},
+		{"T // in {Workspace}\n| where x == 1 // {Missing:label}", nil, "T // in {Workspace}\n| where x == 1 // {Missing:label}", ""},
+		{`T | extend u = "https://x/{Id}", v = @'c:\{Id}' // {Id}`, map[string]string{"Id": "7"}, `T | extend u = "https://x/7", v = @'c:\7' // {Id}`, ""},
 		{"T | where x == '{Missing}'", nil, "", "the workbook parameter 'Missing' is not set"},
 		{"T | where x {TimeRange}", map[string]string{"TimeRange": "soon"}, "", "neither a timespan"},
 		{`T | where x matches regex "a{2}"`, nil, `T | where x matches regex "a{2}"`, ""},

@@ -46,6 +46,26 @@ var roundTripCases = []string{
 	`SecurityIncident | mv-expand Tasks | evaluate bag_unpack(Tasks, "t_", columnsConflict = "replace_source")`,
 	`SecurityIncident | summarize arg_max(TimeGenerated, *) by IncidentNumber | summarize count(), n = dcount(Title), max_of(percentile(x, 5), 0) by bin(TimeGenerated, 1d), Severity | summarize by Status`,
 	`SecurityIncident | where Title == @"C:\path" and Title == "tab\there" and Title == 'it''s'`,
+	`SecurityIncident | summarize arg_max(TimeGenerated, Rule = Title, Tactics = tostring(AdditionalData.tactics), Severity) by IncidentNumber`,
+	`let n = toscalar(SecurityIncident | count); SecurityIncident | extend share = 1.0 / toscalar(SecurityIncident | summarize dcount(IncidentNumber))`,
+	`let startTime = ago(14d); let x = materialize(SecurityIncident | take 1); x | where TimeGenerated >= startTime`,
+	`let f = (T: (RuleId: string), n: long) { let m = n * 2; T | take m }; f(SecurityIncident, 1)`,
+	`let g = (x: string) { let y = strlen(x); y + 1 }; print g("a")`,
+	`SecurityIncident | sort by TimeGenerated asc | serialize rn = row_number() | extend p = prev(Status, 1, "none"), q = next(Status) | serialize`,
+	`SecurityIncident | extend p = split(Title, ":").[1] | evaluate pivot(Status, count(), Severity)`,
+	`SecurityIncident | summarize hint.strategy = shuffle count() by Severity | render columnchart kind = stacked title = "x"`,
+	`SecurityIncident | where * has "phish" and * !contains "x" | summarize arg_max(TimeGenerated, *), countif(* has "y") by IncidentNumber`,
+}
+
+func TestRenderLegacyProperties(t *testing.T) {
+	q, err := Parse(`T | render columnchart kind=stacked title="x"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := q.Pipe.Ops[0].(*Render)
+	if r.Kind != "columnchart" || r.Options != `kind = stacked , title = "x"` {
+		t.Errorf("render = %q with %q", r.Kind, r.Options)
+	}
 }
 
 func TestRoundTrip(t *testing.T) {

@@ -252,6 +252,13 @@ func (p *Project) String() string { return "project " + joinNamed(p.Columns) }
 
 func (e *Extend) String() string { return "extend " + joinNamed(e.Columns) }
 
+func (s *Serialize) String() string {
+	if len(s.Columns) == 0 {
+		return "serialize"
+	}
+	return "serialize " + joinNamed(s.Columns)
+}
+
 func (t *Take) String() string { return t.Keyword + " " + t.Count.String() }
 
 func (*Count) String() string { return "count" }

@@ -124,7 +124,9 @@ func exportQuery(ctx context.Context, dbPath, text string, params []string, out 
 	if err != nil {
 		return export.Result{}, queryError(ios, err)
 	}
-	db, err := engine.Open(ctx, dbPath, engine.Options{ReadOnly: true, Command: "export"})
+	dbOpts := ios.dbOptions("export", "")
+	dbOpts.ReadOnly = true
+	db, err := engine.Open(ctx, dbPath, dbOpts)
 	if err != nil {
 		return export.Result{}, err
 	}

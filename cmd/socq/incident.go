@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/user"
 	"strconv"
@@ -82,10 +83,9 @@ func (o *recordOptions) openRecorder(ctx context.Context, readOnly bool) (*incid
 	if err != nil {
 		return nil, nil, failed(exitUsage, "%v", err)
 	}
-	eopts := engine.Options{ReadOnly: readOnly, Command: o.command, LockWait: o.lockWait}
-	if o.ios != nil && isTerminal(o.ios.err) {
-		eopts.Waiting = o.ios.err
-	}
+	eopts := o.ios.dbOptions(o.command, "")
+	eopts.ReadOnly = readOnly
+	eopts.LockWait = o.lockWait
 	db, err := engine.Open(ctx, path, eopts)
 	if errors.Is(err, engine.ErrNoDatabase) {
 		return nil, nil, failed(exitNotFound, "no database at %s: record an incident first (socq incident create) or load history (socq ingest)", path)
@@ -710,7 +710,9 @@ func complete(ctx context.Context, dbFlag, prefix string, fn func(context.Contex
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ropts := &recordOptions{db: dbFlag, command: "completion", lockWait: -1}
+	// Completion never waits for the lock and never prints.
+	quiet := &ioStreams{in: strings.NewReader(""), out: io.Discard, err: io.Discard}
+	ropts := &recordOptions{db: dbFlag, command: "completion", lockWait: -1, ios: quiet}
 	rec, db, err := ropts.openRecorder(ctx, true)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp

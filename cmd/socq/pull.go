@@ -131,7 +131,7 @@ func runPull(ctx context.Context, opts *pullOptions, ios *ioStreams) error {
 		}
 		client = c
 	}
-	db, err := engine.Open(ctx, path, engine.Options{Command: "pull"})
+	db, err := engine.Open(ctx, path, ios.dbOptions("pull", ""))
 	if err != nil {
 		return failed(exitFailed, "%v", err)
 	}
