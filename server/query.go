@@ -31,7 +31,6 @@ type queryRequest struct {
 type queryResponse struct {
 	Tables []queryTable  `json:"tables"`
 	Render *queryRender  `json:"render,omitempty"`
-	Error  *errorDetail  `json:"error,omitempty"`
 	Stats  *queryStatsJS `json:"statistics,omitempty"`
 }
 

@@ -373,11 +373,10 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code       string          `json:"code"`
-	Message    string          `json:"message"`
-	Target     string          `json:"target,omitempty"`
-	InnerError *innerError     `json:"innererror,omitempty"`
-	Details    json.RawMessage `json:"details,omitempty"`
+	Code       string      `json:"code"`
+	Message    string      `json:"message"`
+	Target     string      `json:"target,omitempty"`
+	InnerError *innerError `json:"innererror,omitempty"`
 }
 
 // innerError is the Log Analytics query API's detail of a query error.
