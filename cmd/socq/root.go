@@ -101,6 +101,7 @@ Try it without any setup:  socq demo`,
 		newIngestCmd(ios),
 		newQueryCmd(ios),
 		newDemoCmd(ios),
+		newGenCmd(ios),
 	)
 	return root
 }
