@@ -17,7 +17,14 @@ type texpr struct {
 	sql string
 	t   Type
 	lit *parser.Literal
+	// path is set when sql is json_extract(path.base, path.path) with a
+	// constant path, so a conversion can extract in one call (see
+	// toStringSQL). Any new texpr built from this one leaves it unset.
+	path *jsonPath
 }
+
+// jsonPath is a dynamic value read at a constant JSONPath of another.
+type jsonPath struct{ base, path string }
 
 func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	switch e := e.(type) {
@@ -657,10 +664,14 @@ func (c *compiler) dynamicPath(e parser.Expr, sc *scope) (texpr, error) {
 		return texpr{}, parser.Errorf(base.Span(), "'%s' is a %s, not a dynamic value: it has no properties or elements", base, x.t)
 	}
 	sql, path := x.sql, "$"
+	var last *jsonPath // the last constant-path extraction, when it is the whole expression
 	flush := func() {
 		if path != "$" {
+			last = &jsonPath{base: sql, path: path}
 			sql = "json_extract(" + sql + ", " + QuoteString(path) + ")"
 			path = "$"
+		} else {
+			last = nil
 		}
 	}
 	for _, st := range steps {
@@ -707,7 +718,7 @@ func (c *compiler) dynamicPath(e parser.Expr, sc *scope) (texpr, error) {
 		}
 	}
 	flush()
-	return texpr{sql: sql, t: Dynamic}, nil
+	return texpr{sql: sql, t: Dynamic, path: last}, nil
 }
 
 var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
