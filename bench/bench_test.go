@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 func TestSuiteSmall(t *testing.T) {
 	dir := t.TempDir()
 	cfg := config{
-		incidents: 200, days: 14, seed: 3, reps: 1,
+		incidents: 400, days: 14, seed: 3, reps: 1,
 		out:   filepath.Join(dir, "BENCHMARKS.md"),
 		chart: filepath.Join(dir, "BENCHMARKS-scaling.svg"),
 		log:   t.Logf,
@@ -73,7 +73,7 @@ func TestSuiteSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Targets", "## 1. Ingest", "## 2. Queries", "## 3. Compile time", "## 4. Scaling", "## 5. End to end", "BENCHMARKS-scaling.svg", "go run ./bench -incidents 200"} {
+	for _, want := range []string{"## Targets", "## 1. Ingest", "## 2. Queries", "## 3. Compile time", "## 4. Scaling", "## 5. End to end", "BENCHMARKS-scaling.svg", "go run ./bench -incidents 400"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("BENCHMARKS.md lacks %q", want)
 		}

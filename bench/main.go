@@ -46,6 +46,20 @@ type config struct {
 	log       func(format string, args ...any)
 }
 
+// maxHeavyReps bounds the repetitions on the whole history (ingest, the
+// scaling queries, cold processes), which take minutes each at 100 000
+// incidents.
+const maxHeavyReps = 2
+
+// repsAt is the number of repetitions for a measurement on the whole
+// history (heavy) or a smaller size.
+func (c config) repsAt(heavy bool) int {
+	if heavy {
+		return min(c.reps, maxHeavyReps)
+	}
+	return c.reps
+}
+
 func main() {
 	if ok, err := runChild(); ok {
 		if err != nil {
@@ -58,7 +72,7 @@ func main() {
 	flag.IntVar(&cfg.incidents, "incidents", 100000, "incidents in the generated history (about 7 snapshot rows each)")
 	flag.IntVar(&cfg.days, "days", 90, "days the history spans")
 	flag.Int64Var(&cfg.seed, "seed", 1, "generator seed")
-	flag.IntVar(&cfg.reps, "reps", 3, "repetitions of each measurement (the median is reported)")
+	flag.IntVar(&cfg.reps, "reps", 5, "repetitions of each measurement (the median is reported); at most 2 for the whole history's ingest, scaling queries and cold processes")
 	flag.StringVar(&cfg.out, "out", "BENCHMARKS.md", "the report to write")
 	flag.StringVar(&cfg.chart, "chart", "", "the scaling chart (SVG) to write (default: next to -out, BENCHMARKS-scaling.svg)")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the temporary directory with the history and the databases")

@@ -186,13 +186,13 @@ GROUP BY 1`,
 		},
 		{
 			name: "has-search",
-			what: "`has` text search: incidents whose comments mention a hotel",
+			what: "`has` text search: incidents whose comments mention the user",
 			kql: `SecurityIncident
-| where Comments has "hotel"
+| where Comments has "user"
 | summarize Rows = count(), Incidents = dcount(IncidentNumber) by Severity`,
 			sql: `SELECT "Severity", count(*) AS "Rows", count(DISTINCT "IncidentNumber") AS "Incidents"
 FROM "SecurityIncident"
-WHERE regexp_matches(CAST("Comments" AS VARCHAR), '(^|[^0-9A-Za-z])hotel($|[^0-9A-Za-z])', 'i')
+WHERE regexp_matches(CAST("Comments" AS VARCHAR), '(^|[^0-9A-Za-z])user($|[^0-9A-Za-z])', 'i')
 GROUP BY 1`,
 		},
 		{

@@ -42,7 +42,17 @@ type comparison struct {
 	compile   time.Duration
 }
 
-func (c *comparison) ratio() float64 { return seconds(median(c.socq)) / seconds(median(c.sql)) }
+// ratio is the median of the repetitions' socq/SQL ratios: each pair ran
+// back to back, under the same load.
+func (c *comparison) ratio() float64 { return pairedRatio(c.socq, c.sql) }
+
+func pairedRatio(a, b []time.Duration) float64 {
+	var rs []float64
+	for i := range min(len(a), len(b)) {
+		rs = append(rs, seconds(a[i])/seconds(b[i]))
+	}
+	return medianFloat(rs)
+}
 
 // endToEnd is the cold-process measurement of one query.
 type endToEnd struct {
@@ -59,6 +69,7 @@ type report struct {
 	rows        int   // snapshot rows in the history
 	bytes       int64 // NDJSON size
 	sizes       []*sizePoint
+	querySize   *sizePoint // the size the whole query suite runs on
 	queries     []*comparison
 	e2e         endToEnd
 	memoryLimit string
@@ -111,8 +122,9 @@ func run(ctx context.Context, cfg config) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
+	full := rep.sizes[len(rep.sizes)-1]
 	for _, p := range rep.sizes {
-		for r := range cfg.reps {
+		for r := range cfg.repsAt(p == full) {
 			theirs := filepath.Join(dir, "read_json.duckdb")
 			ours := func() error {
 				removeDB(p.db)
@@ -134,49 +146,42 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		cfg.log("ingest %d rows: socq %v, read_json %v", p.rows, median(walls(p.socqIngest)), median(walls(p.readJSON)))
 	}
 
-	// 2 and 3: the queries on the whole history.
-	full := rep.sizes[len(rep.sizes)-1]
-	db, err := engine.Open(ctx, full.db, engine.Options{ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	rep.memoryLimit, rep.threads, rep.duckdb, err = settings(ctx, db)
-	var incident int
-	if err == nil {
-		incident, err = incidentWithTasks(ctx, db)
-	}
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	suite := queries(incident)
-	rep.queries, err = compare(ctx, db, suite, cfg.reps, cfg.log)
-	if err == nil {
-		err = compileTimes(ctx, db, rep.queries)
-	}
-	db.Close()
-	if err != nil {
-		return nil, err
-	}
-
-	// 4: the scaling queries at the smaller sizes (the whole history's are
-	// the comparisons above).
-	var scaling []benchQuery
-	for _, name := range scalingQueries {
-		scaling = append(scaling, queryByName(suite, name))
-	}
+	// 2 and 3: every query on the middle size (the 1/10 prefix), where
+	// enough repetitions fit in the time; 4: the scaling queries at every
+	// size, the whole history included.
+	rep.querySize = rep.sizes[max(0, len(rep.sizes)-2)]
+	var suite []benchQuery
 	for _, p := range rep.sizes {
-		if p == full {
-			for _, c := range rep.queries {
-				p.queries[c.query.name] = c
-			}
-			continue
-		}
 		db, err := engine.Open(ctx, p.db, engine.Options{ReadOnly: true})
 		if err != nil {
 			return nil, err
 		}
-		cs, err := compare(ctx, db, scaling, cfg.reps, func(string, ...any) {})
+		if suite == nil {
+			incident, err := incidentWithTasks(ctx, db)
+			if err != nil {
+				db.Close()
+				return nil, err
+			}
+			suite = queries(incident)
+		}
+		qs := suite
+		if p != rep.querySize {
+			qs = nil
+			for _, name := range scalingQueries {
+				qs = append(qs, queryByName(suite, name))
+			}
+		}
+		if p == full {
+			rep.memoryLimit, rep.threads, rep.duckdb, err = settings(ctx, db)
+		}
+		var cs []*comparison
+		if err == nil {
+			cs, err = compare(ctx, db, qs, cfg.repsAt(p == full), cfg.log)
+		}
+		if err == nil && p == rep.querySize {
+			rep.queries = cs
+			err = compileTimes(ctx, db, cs)
+		}
 		db.Close()
 		if err != nil {
 			return nil, err
@@ -184,7 +189,7 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		for _, c := range cs {
 			p.queries[c.query.name] = c
 		}
-		cfg.log("scaling queries at %d rows done", p.rows)
+		cfg.log("queries at %d rows done", p.rows)
 	}
 
 	// 5 (and the heaviest query's peak memory): cold processes on the whole
@@ -432,17 +437,13 @@ func compileTimes(ctx context.Context, db *engine.DB, cs []*comparison) error {
 }
 
 // coldRuns times fresh processes answering q on the database: socq query
-// (output to /dev/null as CSV), and DuckDB running socq's compiled SQL and
-// the hand-written SQL, every row fetched.
+// (CSV to a pipe that is discarded), and DuckDB running the SQL socq
+// compiles the query to, every row fetched.
 func coldRuns(ctx context.Context, cfg config, dir, socqBin, dbPath string, q benchQuery) (endToEnd, error) {
 	e := endToEnd{query: q}
 	kqlFile := filepath.Join(dir, q.name+".kql")
-	handFile := filepath.Join(dir, q.name+".sql")
 	compiledFile := filepath.Join(dir, q.name+".compiled.sql")
 	if err := os.WriteFile(kqlFile, []byte(q.kql), 0o644); err != nil {
-		return e, err
-	}
-	if err := os.WriteFile(handFile, []byte(q.sql), 0o644); err != nil {
 		return e, err
 	}
 	explain, err := exec.CommandContext(ctx, socqBin, "query", "--db", dbPath, "--explain", "-f", kqlFile).Output()
@@ -456,7 +457,7 @@ func coldRuns(ctx context.Context, cfg config, dir, socqBin, dbPath string, q be
 	if err != nil {
 		return e, err
 	}
-	for r := range cfg.reps {
+	for r := range cfg.repsAt(true) {
 		runs := []func() error{
 			func() error {
 				run, err := runProcess(ctx, []string{"CI=true"}, socqBin, "query", "--db", dbPath, "-o", "csv", "-f", kqlFile)
@@ -468,19 +469,12 @@ func coldRuns(ctx context.Context, cfg config, dir, socqBin, dbPath string, q be
 				e.compiled = append(e.compiled, run)
 				return err
 			},
-			func() error {
-				run, err := runProcess(ctx, env, self, dbPath, handFile)
-				e.handSQL = append(e.handSQL, run)
-				return err
-			},
 		}
-		for i := range runs {
-			if err := runs[(i+r)%len(runs)](); err != nil {
-				return e, err
-			}
+		if err := interleave(r, runs[0], runs[1]); err != nil {
+			return e, err
 		}
 	}
-	cfg.log("cold %s: socq %v, compiled SQL %v, hand-written SQL %v", q.name, median(walls(e.socq)), median(walls(e.compiled)), median(walls(e.handSQL)))
+	cfg.log("cold %s: socq %v, compiled SQL %v", q.name, median(walls(e.socq)), median(walls(e.compiled)))
 	return e, nil
 }
 
