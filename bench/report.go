@@ -226,7 +226,7 @@ func (r *report) markdown(cfg config) string {
 	if cfg.chart != "" {
 		p("\n![time per row against history size](%s)\n", chart)
 	}
-	p("\nOn the whole history the ingest, the scaling queries and the cold processes repeat %d times (they take minutes at 100 000 incidents), the smaller sizes %d times.\n", cfg.repsAt(true), cfg.repsAt(false))
+	p("\nOn the whole history the ingest, the scaling queries and the cold processes repeat %d times (the longest measurements, seconds to minutes each depending on the load of the machine), the smaller sizes %d times.\n", cfg.repsAt(true), cfg.repsAt(false))
 	p("\nPeak resident memory (`getrusage` of the child process): `socq ingest` of %d rows **%s**; the heaviest query (%s, `socq query` process) **%s**. DuckDB's memory limit is its default, %s (80%% of RAM); socq sets none.\n",
 		full.rows, mib(maxRSS(full.socqIngest)), heaviestQuery, mib(maxRSS(r.e2e.socq)), r.memoryLimit)
 
