@@ -32,6 +32,11 @@ func runChild() (bool, error) {
 			return true, fmt.Errorf("read_json child: want DB FILE, got %q", args)
 		}
 		return true, readJSON(ctx, args[0], args[1])
+	case "measure":
+		if len(args) < 2 {
+			return true, fmt.Errorf("measure child: want ENV NAME ARGS..., got %q", args)
+		}
+		return true, measure(args[0], args[1], args[2:]...)
 	case "sql":
 		if len(args) != 2 {
 			return true, fmt.Errorf("sql child: want DB SQLFILE, got %q", args)
@@ -86,24 +91,63 @@ type processRun struct {
 	maxRSS int64 // bytes
 }
 
-// runProcess runs a command with its output discarded (stderr is kept for
-// the error message) and measures it.
+// runProcess runs a command with its output discarded and measures it.
+//
+// The measuring is done by a launcher, this binary re-executed in the
+// "measure" mode, because Go starts a child with vfork: until the child
+// execs it shares the parent's memory, and Linux then counts the parent's
+// peak resident memory as the child's. The bench process holds gigabytes
+// after the in-process queries, so measured directly every child would
+// "peak" there; the launcher is small, so its children's figures are their
+// own (within the launcher's ~20 MB).
 func runProcess(ctx context.Context, env []string, name string, args ...string) (processRun, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), env...)
+	self, err := os.Executable()
+	if err != nil {
+		return processRun{}, err
+	}
+	cmd := exec.CommandContext(ctx, self, append([]string{strings.Join(env, "\n"), name}, args...)...)
+	cmd.Env = append(os.Environ(), childEnv+"=measure")
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return processRun{}, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	var run processRun
+	var wall int64
+	if _, err := fmt.Sscan(stdout.String(), &wall, &run.maxRSS); err != nil {
+		return processRun{}, fmt.Errorf("measure %s: %q: %v", name, stdout.String(), err)
+	}
+	run.wall = time.Duration(wall)
+	return run, nil
+}
+
+// measure is the launcher's side of runProcess: run NAME ARGS with the
+// extra environment (one VAR=VALUE a line), output discarded, and print
+// its wall time (ns) and peak resident memory (bytes).
+func measure(env string, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, childEnv+"=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	if env != "" {
+		cmd.Env = append(cmd.Env, strings.Split(env, "\n")...)
+	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	start := time.Now()
 	err := cmd.Run()
 	wall := time.Since(start)
 	if err != nil {
-		return processRun{}, fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+		return fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	run := processRun{wall: wall}
+	var rss int64
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		run.maxRSS = ru.Maxrss * 1024 // Linux reports kilobytes
+		rss = ru.Maxrss * 1024 // Linux reports kilobytes
 	}
-	return run, nil
+	fmt.Println(wall.Nanoseconds(), rss)
+	return nil
 }
 
 // childCommand returns the command line that re-executes this binary in a
