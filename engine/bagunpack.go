@@ -116,10 +116,9 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		return nil, parser.Errorf(op.Span(), "bag_unpack's columns depend on the data: it needs a database to compile against")
 	}
 	col := QuoteIdent(src.sql)
-	probe := "WITH " + strings.Join(c.ctes, ",\n") +
-		"\nSELECT e.key, list(DISTINCT " + probedJSONType("e") + " ORDER BY " + probedJSONType("e") + ")\nFROM " + in.from + ", json_each(" + in.from + "." + col + ") AS e" +
+	keys := "\nSELECT e.key, list(DISTINCT " + probedJSONType("e") + " ORDER BY " + probedJSONType("e") + ")\nFROM " + in.from + ", json_each(" + in.from + "." + col + ") AS e" +
 		"\nWHERE json_type(" + in.from + "." + col + ") = 'OBJECT'\nGROUP BY e.key"
-	rows, err := c.opts.Probe(probe)
+	rows, err := c.opts.Probe(c.probeSQL(keys))
 	if err != nil {
 		return nil, parser.Errorf(op.Span(), "bag_unpack could not read the keys of '%s': %v", src.Name, err)
 	}

@@ -79,6 +79,9 @@ type compiler struct {
 	// pendingWindows are the window columns their stage must compute first.
 	windows        bool
 	pendingWindows []string
+	// argStructs are the arg_max/arg_min structs whose unused fields
+	// prunedCTEs drops.
+	argStructs []argStruct
 }
 
 // tabularLet is a let-bound pipeline and the tabular lets it may refer to
@@ -198,15 +201,15 @@ func (c *compiler) finish(sc *scope) *Plan {
 		sel[i] = expr + " AS " + QuoteIdent(col.Name)
 		cols[i] = col.Column
 	}
+	final := "\nSELECT "
+	if len(sel) == 0 {
+		final += "*"
+	}
+	final += strings.Join(sel, ", ") + "\nFROM " + sc.from
 	var b strings.Builder
 	b.WriteString("WITH ")
-	b.WriteString(strings.Join(c.ctes, ",\n"))
-	b.WriteString("\nSELECT ")
-	if len(sel) == 0 {
-		b.WriteString("*")
-	}
-	b.WriteString(strings.Join(sel, ", "))
-	b.WriteString("\nFROM " + sc.from)
+	b.WriteString(strings.Join(c.prunedCTEs(final), ",\n"))
+	b.WriteString(final)
 	plan := &Plan{SQL: b.String(), Columns: cols}
 	if c.render != nil {
 		plan.Render.Kind, plan.Render.Options = c.render.Kind, c.render.Options

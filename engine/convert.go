@@ -101,7 +101,13 @@ func toStringSQL(x texpr) string {
 	case Timespan:
 		return timespanStringSQL(s)
 	case Dynamic:
-		return "(CASE json_type(" + s + ") WHEN 'VARCHAR' THEN " + jsonText(s) + " WHEN 'NULL' THEN NULL ELSE CAST(" + s + " AS VARCHAR) END)"
+		if x.path != nil {
+			// json_extract_string gives a string's text, null for null
+			// or a missing key, and the JSON text of anything else, just
+			// as the CASE below does for the extracted value, in one call.
+			return "json_extract_string(" + x.path.base + ", " + QuoteString(x.path.path) + ")"
+		}
+		return "(CASE WHEN " + jsonIs(s, "STRING") + " THEN " + jsonText(s) + " WHEN " + jsonIs(s, "NULL") + " THEN NULL ELSE CAST(" + s + " AS VARCHAR) END)"
 	}
 	return "NULL"
 }

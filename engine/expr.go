@@ -17,7 +17,14 @@ type texpr struct {
 	sql string
 	t   Type
 	lit *parser.Literal
+	// path is set when sql is json_extract(path.base, path.path) with a
+	// constant path, so a conversion can extract in one call (see
+	// toStringSQL). Any new texpr built from this one leaves it unset.
+	path *jsonPath
 }
+
+// jsonPath is a dynamic value read at a constant JSONPath of another.
+type jsonPath struct{ base, path string }
 
 func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	switch e := e.(type) {
@@ -390,6 +397,9 @@ func stringOperator(e *parser.Binary, l, r texpr) (texpr, error) {
 	case "endswith":
 		sql = "ends_with(" + ls + ", " + rs + ")"
 	case "has", "hasprefix", "hassuffix":
+		if !cs && r.lit != nil && r.lit.Kind == parser.StringLit {
+			ls = l.sql // the pattern folds case itself: no lowered copy of every value
+		}
 		sql = hasTerm(op, ls, rs, r, cs)
 	case "matches regex": // Kusto's regular expressions are RE2, as DuckDB's
 		if r.lit != nil && r.lit.Kind == parser.StringLit {
@@ -423,6 +433,9 @@ func hasTerm(op, hay, needleSQL string, needle texpr, cs bool) string {
 			return "TRUE"
 		}
 		pattern := regexp.QuoteMeta(n)
+		if !cs {
+			pattern = asciiFoldPattern(n)
+		}
 		isTerm := func(b byte) bool {
 			return b < 0x80 && (b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z')
 		}
@@ -443,6 +456,27 @@ func hasTerm(op, hay, needleSQL string, needle texpr, cs bool) string {
 		post = "''"
 	}
 	return fmt.Sprintf("(%s = '' OR regexp_matches(%s, %s || regexp_escape(%s) || %s))", needleSQL, hay, pre, needleSQL, post)
+}
+
+// asciiFoldPattern is a regular expression matching s with ASCII letters in
+// either case and everything else as written: [hH][oO][tT][eE][lL]. Matched
+// against the value itself, it finds what s finds in the value with ASCII
+// letters lowered, without building that lowered copy of every value (and
+// without RE2's (?i), which also folds non-ASCII letters such as the Kelvin
+// sign into k).
+func asciiFoldPattern(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z':
+			b.WriteString("[" + string(r) + string(r-'a'+'A') + "]")
+		case r >= 'A' && r <= 'Z':
+			b.WriteString("[" + string(r-'A'+'a') + string(r) + "]")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	return b.String()
 }
 
 // in implements in, !in, in~ and !in~: an OR of == (so a null left side is
@@ -647,10 +681,14 @@ func (c *compiler) dynamicPath(e parser.Expr, sc *scope) (texpr, error) {
 		return texpr{}, parser.Errorf(base.Span(), "'%s' is a %s, not a dynamic value: it has no properties or elements", base, x.t)
 	}
 	sql, path := x.sql, "$"
+	var last *jsonPath // the last constant-path extraction, when it is the whole expression
 	flush := func() {
 		if path != "$" {
+			last = &jsonPath{base: sql, path: path}
 			sql = "json_extract(" + sql + ", " + QuoteString(path) + ")"
 			path = "$"
+		} else {
+			last = nil
 		}
 	}
 	for _, st := range steps {
@@ -697,7 +735,7 @@ func (c *compiler) dynamicPath(e parser.Expr, sc *scope) (texpr, error) {
 		}
 	}
 	flush()
-	return texpr{sql: sql, t: Dynamic}, nil
+	return texpr{sql: sql, t: Dynamic, path: last}, nil
 }
 
 var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

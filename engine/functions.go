@@ -56,7 +56,7 @@ var functions map[string]function
 
 func init() {
 	functions = map[string]function{
-		"array_length": simple(Long, "(CASE WHEN json_type(%[1]s) = 'ARRAY' THEN json_array_length(%[1]s) END)", Dynamic),
+		"array_length": simple(Long, "(CASE WHEN "+jsonIs("%[1]s", "ARRAY")+" THEN json_array_length(%[1]s) END)", Dynamic),
 		"isempty":      byArgType(Bool, isEmptySQL),
 		"isnotempty":   byArgType(Bool, func(x texpr) string { return "(NOT " + isEmptySQL(x) + ")" }),
 		"isnull":       byArgType(Bool, isNullSQL),
@@ -198,7 +198,9 @@ func isEmptySQL(x texpr) string {
 	case String:
 		return "(" + x.sql + " = '')"
 	case Dynamic:
-		return "(" + x.sql + " IS NULL OR json_type(" + x.sql + ") = 'NULL' OR (json_type(" + x.sql + ") = 'VARCHAR' AND " + jsonText(x.sql) + " = ''))"
+		// Empty is null or "": exactly when tostring() gives "" (any other
+		// value's text is not empty).
+		return "(coalesce(" + toStringSQL(x) + ", '') = '')"
 	}
 	return "(" + x.sql + " IS NULL)"
 }
@@ -536,7 +538,7 @@ var simpleSQL = regexp.MustCompile(`^("[^"]*"|'[^']*'|-?[0-9]+|CAST\(NULL AS [A-
 // values, or NULL when the value is not an array. The cast keeps the type
 // a list when x is a constant null, for which json_extract returns JSON.
 func jsonArray(x string) string {
-	return "CAST(CASE WHEN json_type(" + x + ") = 'ARRAY' THEN json_extract(" + x + ", '$[*]') END AS JSON[])"
+	return "CAST(CASE WHEN " + jsonIs(x, "ARRAY") + " THEN json_extract(" + x + ", '$[*]') END AS JSON[])"
 }
 
 // Conditionals and comparisons.

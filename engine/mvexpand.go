@@ -133,9 +133,9 @@ func dynamicToList(x string, bagAsArray bool) string {
 	if bagAsArray {
 		pair = "json_array(struct_extract(mv_entry, 'key'), struct_extract(mv_entry, 'value'))"
 	}
-	return "(CASE WHEN " + x + " IS NULL OR json_type(" + x + ") = 'NULL' THEN [CAST(NULL AS JSON)]" +
-		" WHEN json_type(" + x + ") = 'ARRAY' THEN CAST(" + x + " AS JSON[])" +
-		" WHEN json_type(" + x + ") = 'OBJECT' THEN list_transform(map_entries(CAST(" + x + " AS MAP(VARCHAR, JSON))), mv_entry -> " + pair + ")" +
+	return "(CASE WHEN " + x + " IS NULL OR " + jsonIs(x, "NULL") + " THEN [CAST(NULL AS JSON)]" +
+		" WHEN " + jsonIs(x, "ARRAY") + " THEN CAST(" + x + " AS JSON[])" +
+		" WHEN " + jsonIs(x, "OBJECT") + " THEN list_transform(map_entries(CAST(" + x + " AS MAP(VARCHAR, JSON))), mv_entry -> " + pair + ")" +
 		" ELSE [" + x + "] END)"
 }
 

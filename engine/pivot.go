@@ -98,8 +98,7 @@ func (c *compiler) pivot(op *parser.Evaluate, in *scope) (*scope, error) {
 		return nil, parser.Errorf(op.Span(), "pivot's columns depend on the data: it needs a database to compile against")
 	}
 	key := convert(texpr{sql: QuoteIdent(pivotCol.sql), t: pivotCol.Type}, String).sql
-	rows, err := c.opts.Probe("WITH " + strings.Join(c.ctes, ",\n") +
-		"\nSELECT DISTINCT " + key + " AS v FROM " + in.from + " ORDER BY v")
+	rows, err := c.opts.Probe(c.probeSQL("\nSELECT DISTINCT " + key + " AS v FROM " + in.from + " ORDER BY v"))
 	if err != nil {
 		return nil, parser.Errorf(op.Span(), "pivot could not read the values of '%s': %v", pivotCol.Name, err)
 	}

@@ -299,6 +299,7 @@ type summarizeColumn struct {
 	sql     string // the aggregate; "" for a struct field
 	struct_ string // the grouped stage's column holding the struct
 	field   string // the field of that struct
+	pack    string // the field's `fN := expr` in struct_pack
 }
 
 func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
@@ -409,7 +410,26 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 		}
 		final = append(final, projection{col.Column, QuoteIdent(col.struct_) + "." + QuoteIdent(col.field)})
 	}
-	return c.emitProjection(final, grouped, "")
+	groupedIndex := len(c.ctes) - 1
+	out, err = c.emitProjection(final, grouped, "")
+	if err != nil {
+		return nil, err
+	}
+	// Record each struct so that finish can drop the fields nobody reads.
+	// final holds the keys, then one column per entry of cols.
+	for i, s := range structs {
+		a := argStruct{grouped: groupedIndex, unpacked: len(c.ctes) - 1, sql: s}
+		for k, col := range cols {
+			if col.struct_ != fmt.Sprintf("_arg%d", i+1) {
+				continue
+			}
+			j := len(keys) + k
+			id := QuoteIdent(out.cols[j].sql)
+			a.fields = append(a.fields, argField{pack: col.pack, unpack: final[j].sql + " AS " + id, column: id})
+		}
+		c.argStructs = append(c.argStructs, a)
+	}
+	return out, nil
 }
 
 // groupKeys compiles by expressions: named as written, or as Kusto derives
@@ -515,7 +535,7 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 		pack[i] = key + " := " + f.x.sql
 		name := names.unique(f.name)
 		names.add(name)
-		out = append(out, summarizeColumn{Column: Column{name, f.x.t}, field: key})
+		out = append(out, summarizeColumn{Column: Column{name, f.x.t}, field: key, pack: pack[i]})
 	}
 	// A group whose T is null in every row still gives a row, with the
 	// columns of any one of its rows (Kusto's arg_max docs: Banana, null,

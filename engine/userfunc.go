@@ -154,7 +154,7 @@ func (c *compiler) toScalar(e *parser.ToScalar) (texpr, error) {
 	case Dynamic:
 		value = "CAST(" + value + " AS VARCHAR)"
 	}
-	rows, err := c.opts.Probe("WITH " + strings.Join(c.ctes, ",\n") + "\nSELECT " + value + " FROM " + sub.from + " LIMIT 1")
+	rows, err := c.opts.Probe(c.probeSQL("\nSELECT " + value + " FROM " + sub.from + " LIMIT 1"))
 	if err != nil {
 		return texpr{}, parser.Errorf(e.Span(), "toscalar() could not be computed: %v", err)
 	}

@@ -5,7 +5,8 @@
 // Write emits NDJSON in the Log Analytics export shape: one object per line
 // whose keys are the SecurityIncident columns in table order (see Columns),
 // dynamic columns as JSON text, datetimes with seven fractional digits, rows
-// ordered by TimeGenerated. Each row is the full state of one incident after
+// ordered by TimeGenerated. WriteFormat writes the same rows as a JSON array
+// or as CSV the way the Logs page exports it. Each row is the full state of one incident after
 // one change, as Sentinel records it:
 //
 //   - creation ("Incident created from alert", or "Microsoft 365 Defender" for
@@ -80,8 +81,16 @@ func (o Options) withDefaults() (Options, error) {
 }
 
 // Write writes the history described by opts to w as NDJSON.
-func Write(w io.Writer, opts Options) error {
+func Write(w io.Writer, opts Options) error { return WriteFormat(w, opts, NDJSON) }
+
+// WriteFormat writes the history described by opts to w in format f. The
+// same options and format always give the same bytes.
+func WriteFormat(w io.Writer, opts Options, f Format) error {
 	opts, err := opts.withDefaults()
+	if err != nil {
+		return err
+	}
+	enc, err := newEncoder(f)
 	if err != nil {
 		return err
 	}
@@ -90,6 +99,9 @@ func Write(w io.Writer, opts Options) error {
 	created := arrivals(rand.New(rand.NewPCG(seed, 0x736f6371)), opts.Start, end, opts.Incidents)
 
 	bw := bufio.NewWriter(w)
+	if _, err := bw.Write(enc.header()); err != nil {
+		return fmt.Errorf("gen: %w", err)
+	}
 	var pending rowHeap
 	// flush writes every pending row at or before t. Rows of incidents
 	// created later all come at or after their creation, so the output stays
@@ -97,6 +109,9 @@ func Write(w io.Writer, opts Options) error {
 	flush := func(t time.Time, all bool) error {
 		for len(pending) > 0 && (all || !pending[0].at.After(t)) {
 			r := heap.Pop(&pending).(row)
+			if _, err := bw.Write(enc.separator()); err != nil {
+				return err
+			}
 			if _, err := bw.Write(r.line); err != nil {
 				return err
 			}
@@ -111,11 +126,14 @@ func Write(w io.Writer, opts Options) error {
 		s := newStory(rand.New(rand.NewPCG(seed, uint64(number))), number, at, end)
 		s.play()
 		for seq, snap := range s.rows {
-			line := append(jsonText(snap), '\n')
+			line := enc.row(&snap)
 			heap.Push(&pending, row{at: time.Time(snap.TimeGenerated), number: number, seq: seq, line: line})
 		}
 	}
 	if err := flush(time.Time{}, true); err != nil {
+		return fmt.Errorf("gen: %w", err)
+	}
+	if _, err := bw.Write(enc.trailer()); err != nil {
 		return fmt.Errorf("gen: %w", err)
 	}
 	if err := bw.Flush(); err != nil {

@@ -130,6 +130,7 @@ Try it without any setup:  socq demo`,
 		newRuleCmd(ios),
 		newIntakeCmd(ios),
 		newVerifyCmd(ios),
+		newGenCmd(ios),
 	)
 	return root
 }

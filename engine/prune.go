@@ -1,0 +1,140 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+)
+
+// argStruct is an arg_max/arg_min of summarize: one struct of every
+// column it keeps from the chosen row (arg_max(T, *) packs them all),
+// grouped in one stage and unpacked into columns in the next. Packing a
+// wide row costs far more than the aggregation itself, and DuckDB cannot
+// drop struct fields nobody reads, so prunedCTEs drops them: a field whose
+// column no later stage names is left out of the struct and the unpacking.
+type argStruct struct {
+	grouped, unpacked int    // indexes of the two stages in compiler.ctes
+	sql               string // the aggregate as written in the grouped stage
+	fields            []argField
+}
+
+type argField struct {
+	pack   string // `fN := expr` inside struct_pack
+	unpack string // `"_argK"."fN" AS "Col"` in the unpacking stage
+	column string // the unpacked column's quoted SQL name
+}
+
+// probeSQL is the query that asks the database a question about the data
+// at the current stage (bag_unpack's keys, pivot's values, a toscalar()):
+// the stages so far, pruned, then tail.
+func (c *compiler) probeSQL(tail string) string {
+	return "WITH " + strings.Join(c.prunedCTEs(tail), ",\n") + tail
+}
+
+// prunedCTEs returns the stages with the unused fields of every arg_max and
+// arg_min struct removed, given tail, the SQL that follows the stages. A
+// field is unused when no later stage reads its column: every stage names
+// the columns it reads (a stage that passes all columns on is SELECT *, and
+// the final SELECT names the output), and a stage whose select list only
+// passes the column on unchanged (mv-expand, bag_unpack and project list
+// every column) reads it only if a later one does; such pass-throughs are
+// removed with the field. Anything else that mentions the column's quoted
+// name keeps it, so the analysis can keep a field it need not keep, never
+// drop one it needs. The first field, the maximised value, always stays.
+func (c *compiler) prunedCTEs(tail string) []string {
+	ctes := append([]string(nil), c.ctes...)
+	// Latest first: a later struct that stops naming a column may free an
+	// earlier one.
+	for i := len(c.argStructs) - 1; i >= 0; i-- {
+		a := c.argStructs[i]
+		all := make([]string, len(a.fields))
+		kept := []string{a.fields[0].pack}
+		for j, f := range a.fields {
+			all[j] = f.pack
+			if j == 0 {
+				continue
+			}
+			passes, used := passedOn(ctes[a.unpacked+1:], tail, f.column)
+			if used {
+				kept = append(kept, f.pack)
+				continue
+			}
+			ctes[a.unpacked] = strings.Replace(ctes[a.unpacked], ", "+f.unpack, "", 1)
+			for _, k := range passes {
+				k += a.unpacked + 1
+				ctes[k] = withoutItem(ctes[k], f.column)
+			}
+		}
+		if len(kept) == len(all) {
+			continue
+		}
+		pruned := strings.Replace(a.sql, strings.Join(all, ", "), strings.Join(kept, ", "), 1)
+		indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") } // as addCTE writes
+		ctes[a.grouped] = strings.Replace(ctes[a.grouped], indent(a.sql), indent(pruned), 1)
+	}
+	return ctes
+}
+
+// passedOn follows column (a quoted SQL name) through the stages after the
+// one that makes it. It reports the stages that only pass it on, and
+// whether any stage or the tail reads it otherwise.
+func passedOn(stages []string, tail, column string) (passes []int, used bool) {
+	for k, stage := range stages {
+		n := strings.Count(stage, column)
+		if n == 0 {
+			continue
+		}
+		if items := selectItems(stage); n == 1 && len(items) > 1 && slices.Contains(items, column) {
+			passes = append(passes, k)
+			continue
+		}
+		return nil, true
+	}
+	return passes, strings.Contains(tail, column)
+}
+
+// selectItems splits the select list of a stage written by addCTE
+// ("sN AS (\n  SELECT a, f(b, c) AS d\n  FROM ...") at its top-level
+// commas. A stage whose rows depend on all of its columns or on their
+// positions (DISTINCT, GROUP BY, UNION) has no items that merely pass a
+// column on: it returns nil.
+func selectItems(stage string) []string {
+	_, body, ok := strings.Cut(stage, "(\n  SELECT ")
+	if !ok || strings.HasPrefix(body, "DISTINCT") || strings.Contains(body, "GROUP BY") || strings.Contains(body, "UNION") {
+		return nil
+	}
+	list, _, ok := strings.Cut(body, "\n  FROM ")
+	if !ok {
+		return nil
+	}
+	var items []string
+	depth, start := 0, 0
+	var quote byte
+	for i := 0; i < len(list); i++ {
+		ch := list[i]
+		switch {
+		case quote != 0:
+			if ch == quote {
+				quote = 0
+			}
+		case ch == '\'' || ch == '"':
+			quote = ch
+		case ch == '(' || ch == '[':
+			depth++
+		case ch == ')' || ch == ']':
+			depth--
+		case ch == ',' && depth == 0:
+			items = append(items, strings.TrimSpace(list[start:i]))
+			start = i + 1
+		}
+	}
+	return append(items, strings.TrimSpace(list[start:]))
+}
+
+// withoutItem removes the select item column from a stage that passes it
+// on (see passedOn).
+func withoutItem(stage, column string) string {
+	head, body, _ := strings.Cut(stage, "(\n  SELECT ")
+	_, rest, _ := strings.Cut(body, "\n  FROM ")
+	items := slices.DeleteFunc(selectItems(stage), func(it string) bool { return it == column })
+	return head + "(\n  SELECT " + strings.Join(items, ", ") + "\n  FROM " + rest
+}
