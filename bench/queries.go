@@ -69,8 +69,8 @@ ORDER BY "LastModifiedTime" DESC`, incident),
   FROM task
   GROUP BY 1
 )
-SELECT x.t->>'title' AS "TaskTitle", x.t->>'status' AS "TaskStatus", x.t->>'createdTimeUtc' AS "createdTimeUtc",
-       x.t->>'lastModifiedTimeUtc' AS "lastModifiedTimeUtc", x.t->'createdBy'->'name' AS "TaskCreator",
+SELECT x.t->>'title' AS "TaskTitle", x.t->>'status' AS "TaskStatus", CAST(x.t->>'createdTimeUtc' AS TIMESTAMP_NS) AS "createdTimeUtc",
+       CAST(x.t->>'lastModifiedTimeUtc' AS TIMESTAMP_NS) AS "lastModifiedTimeUtc", x.t->'createdBy'->'name' AS "TaskCreator",
        x.t->'lastModifiedBy' AS "lastModifiedBy", x.n AS "IncidentNumber", x.o->'userPrincipalName' AS "IncidentOwner"
 FROM latest_task
 WHERE x.t->>'status' NOT IN ('Completed', 'Deleted')
