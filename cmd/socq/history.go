@@ -108,23 +108,20 @@ type historyJSON struct {
 }
 
 func runHistory(ctx context.Context, opts *historyOptions, ios *ioStreams) error {
-	format, err := opts.record.outputFormat(ios)
-	if err != nil {
-		return err
-	}
 	since, err := parseSince(opts.since, clockNow())
 	if err != nil {
 		return err
 	}
-	rec, db, err := opts.record.openRecorder(ctx, true)
+	s, err := opts.record.begin(ctx, ios, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	events, err := rec.History(ctx, incident.HistoryFilter{IncidentNumber: opts.number, By: opts.by, Since: since})
+	defer s.Close()
+	events, err := s.rec.History(ctx, incident.HistoryFilter{IncidentNumber: opts.number, By: opts.by, Since: since})
 	if err != nil {
 		return recordError(err)
 	}
+	format := s.format
 	if format == "json" {
 		out := make([]historyJSON, len(events))
 		for i, e := range events {

@@ -76,6 +76,38 @@ func (o *recordOptions) outputFormat(ios *ioStreams) (string, error) {
 	return "", failed(exitUsage, "unknown output format %q (use table, json or csv)", f)
 }
 
+// recording is a recording command's session: the output format, the
+// person acting (for a change) and a Recorder on the open database.
+type recording struct {
+	rec    *incident.Recorder
+	db     *engine.DB
+	by     string // "" when the command only reads
+	format string
+}
+
+// begin checks -o and, for a change, who is acting, then opens the
+// database: for writing when change is true, else read-only.
+func (o *recordOptions) begin(ctx context.Context, ios *ioStreams, change bool) (*recording, error) {
+	format, err := o.outputFormat(ios)
+	if err != nil {
+		return nil, err
+	}
+	var by string
+	if change {
+		if by, err = o.actor(); err != nil {
+			return nil, err
+		}
+	}
+	rec, db, err := o.openRecorder(ctx, !change)
+	if err != nil {
+		return nil, err
+	}
+	return &recording{rec: rec, db: db, by: by, format: format}, nil
+}
+
+// Close closes the session's database.
+func (r *recording) Close() error { return r.db.Close() }
+
 // openRecorder opens the database for writing (or reading) and returns a
 // Recorder on it. SOCQ_NOW (RFC 3339) fixes the clock, for demos and tests.
 func (o *recordOptions) openRecorder(ctx context.Context, readOnly bool) (*incident.Recorder, *engine.DB, error) {
@@ -229,30 +261,23 @@ func parseTimeFlag(name, s string) (time.Time, error) {
 }
 
 func runIncidentCreate(ctx context.Context, ropts *recordOptions, opts *incidentCreateOptions, ios *ioStreams) error {
-	format, err := ropts.outputFormat(ios)
-	if err != nil {
-		return err
-	}
-	by, err := ropts.actor()
-	if err != nil {
-		return err
-	}
+	var err error
 	if opts.in.FirstActivity, err = parseTimeFlag("first-activity", opts.firstActivity); err != nil {
 		return err
 	}
 	if opts.in.LastActivity, err = parseTimeFlag("last-activity", opts.lastActivity); err != nil {
 		return err
 	}
-	rec, db, err := ropts.openRecorder(ctx, false)
+	s, err := ropts.begin(ctx, ios, true)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	inc, err := rec.Create(ctx, by, opts.in)
+	defer s.Close()
+	inc, err := s.rec.Create(ctx, s.by, opts.in)
 	if err != nil {
 		return recordError(err)
 	}
-	return printIncident(ios, format, inc)
+	return printIncident(ios, s.format, inc)
 }
 
 func newIncidentUpdateCmd(ios *ioStreams, ropts *recordOptions) *cobra.Command {
@@ -324,24 +349,16 @@ func runIncidentUpdate(ctx context.Context, ropts *recordOptions, opts *incident
 
 // recordOne runs one change and prints the incident it results in.
 func recordOne(ctx context.Context, ropts *recordOptions, ios *ioStreams, fn func(*incident.Recorder, string) (*incident.Incident, error)) error {
-	format, err := ropts.outputFormat(ios)
+	s, err := ropts.begin(ctx, ios, true)
 	if err != nil {
 		return err
 	}
-	by, err := ropts.actor()
-	if err != nil {
-		return err
-	}
-	rec, db, err := ropts.openRecorder(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	inc, err := fn(rec, by)
+	defer s.Close()
+	inc, err := fn(s.rec, s.by)
 	if err != nil {
 		return recordError(err)
 	}
-	return printIncident(ios, format, inc)
+	return printIncident(ios, s.format, inc)
 }
 
 func newIncidentCloseCmd(ios *ioStreams, ropts *recordOptions) *cobra.Command {
@@ -435,19 +452,12 @@ func confirm(ios *ioStreams, yes bool, question string) error {
 }
 
 func runIncidentDelete(ctx context.Context, ropts *recordOptions, opts *incidentDeleteOptions, ios *ioStreams) error {
-	format, err := ropts.outputFormat(ios)
+	s, err := ropts.begin(ctx, ios, true)
 	if err != nil {
 		return err
 	}
-	by, err := ropts.actor()
-	if err != nil {
-		return err
-	}
-	rec, db, err := ropts.openRecorder(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
+	defer s.Close()
+	rec := s.rec
 	if opts.purge {
 		if err := confirm(ios, opts.yes, fmt.Sprintf("Purge incident %d and every row of its history?", opts.number)); err != nil {
 			return err
@@ -466,12 +476,12 @@ func runIncidentDelete(ctx context.Context, ropts *recordOptions, opts *incident
 	if err := confirm(ios, opts.yes, fmt.Sprintf("Delete incident %d %q?", inc.Number, inc.Title)); err != nil {
 		return err
 	}
-	inc, err = rec.Delete(ctx, by, opts.number, opts.ifMatch)
+	inc, err = rec.Delete(ctx, s.by, opts.number, opts.ifMatch)
 	if err != nil {
 		return recordError(err)
 	}
 	fmt.Fprintf(ios.err, "deleted incident %d; its history remains (socq history %d)\n", inc.Number, inc.Number)
-	return printIncident(ios, format, inc)
+	return printIncident(ios, s.format, inc)
 }
 
 func newIncidentListCmd(ios *ioStreams, ropts *recordOptions) *cobra.Command {
@@ -497,10 +507,7 @@ func newIncidentListCmd(ios *ioStreams, ropts *recordOptions) *cobra.Command {
 }
 
 func runIncidentList(ctx context.Context, ropts *recordOptions, f incident.ListFilter, ios *ioStreams) error {
-	format, err := ropts.outputFormat(ios)
-	if err != nil {
-		return err
-	}
+	var err error
 	for i, s := range f.Statuses {
 		if f.Statuses[i], err = incident.ParseStatus(s); err != nil {
 			return failed(exitUsage, "--status: %v", err)
@@ -511,15 +518,16 @@ func runIncidentList(ctx context.Context, ropts *recordOptions, f incident.ListF
 			return failed(exitUsage, "--severity: %v", err)
 		}
 	}
-	rec, db, err := ropts.openRecorder(ctx, true)
+	s, err := ropts.begin(ctx, ios, false)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	incs, err := rec.List(ctx, f)
+	defer s.Close()
+	incs, err := s.rec.List(ctx, f)
 	if err != nil {
 		return recordError(err)
 	}
+	format := s.format
 	if format == "json" {
 		return writeJSON(ios, incs)
 	}

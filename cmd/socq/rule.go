@@ -85,8 +85,8 @@ adds are AutoAssigned. Changes made by rules never trigger rules.`,
 			Args:              cobra.ExactArgs(1),
 			ValidArgsFunction: completeRules(&ropts.db),
 			RunE: func(cmd *cobra.Command, args []string) error {
-				return runRuleChange(cmd.Context(), ropts, ios, func(ctx context.Context, rec *incident.Recorder) (*incident.Rule, error) {
-					return rec.SetRuleEnabled(ctx, args[0], enabled)
+				return runRuleChange(cmd.Context(), ropts, ios, func(ctx context.Context, s *recording) (*incident.Rule, error) {
+					return s.rec.SetRuleEnabled(ctx, args[0], enabled)
 				})
 			},
 		}
@@ -114,47 +114,35 @@ adds are AutoAssigned. Changes made by rules never trigger rules.`,
 }
 
 func runRuleAdd(ctx context.Context, ropts *recordOptions, opts *ruleAddOptions, ios *ioStreams) error {
-	by, err := ropts.actor()
-	if err != nil {
-		return err
-	}
-	return runRuleChange(ctx, ropts, ios, func(ctx context.Context, rec *incident.Recorder) (*incident.Rule, error) {
-		return rec.AddRule(ctx, by, opts.rule)
+	return runRuleChange(ctx, ropts, ios, func(ctx context.Context, s *recording) (*incident.Rule, error) {
+		return s.rec.AddRule(ctx, s.by, opts.rule)
 	})
 }
 
-func runRuleChange(ctx context.Context, ropts *recordOptions, ios *ioStreams, fn func(context.Context, *incident.Recorder) (*incident.Rule, error)) error {
-	format, err := ropts.outputFormat(ios)
+func runRuleChange(ctx context.Context, ropts *recordOptions, ios *ioStreams, fn func(context.Context, *recording) (*incident.Rule, error)) error {
+	s, err := ropts.begin(ctx, ios, true)
 	if err != nil {
 		return err
 	}
-	rec, db, err := ropts.openRecorder(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rule, err := fn(ctx, rec)
+	defer s.Close()
+	rule, err := fn(ctx, s)
 	if err != nil {
 		return recordError(err)
 	}
-	return printRules(ios, format, []incident.Rule{*rule})
+	return printRules(ios, s.format, []incident.Rule{*rule})
 }
 
 func runRuleList(ctx context.Context, ropts *recordOptions, ios *ioStreams) error {
-	format, err := ropts.outputFormat(ios)
+	s, err := ropts.begin(ctx, ios, false)
 	if err != nil {
 		return err
 	}
-	rec, db, err := ropts.openRecorder(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	rules, err := rec.Rules(ctx)
+	defer s.Close()
+	rules, err := s.rec.Rules(ctx)
 	if err != nil {
 		return recordError(err)
 	}
-	return printRules(ios, format, rules)
+	return printRules(ios, s.format, rules)
 }
 
 var ruleColumns = []engine.Column{

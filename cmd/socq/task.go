@@ -98,23 +98,16 @@ func runTask(ctx context.Context, ropts *recordOptions, ios *ioStreams, incident
 	if err != nil {
 		return err
 	}
-	format, err := ropts.outputFormat(ios)
+	s, err := ropts.begin(ctx, ios, true)
 	if err != nil {
 		return err
 	}
-	by, err := ropts.actor()
-	if err != nil {
-		return err
-	}
-	rec, db, err := ropts.openRecorder(ctx, false)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	inc, task, err := action(rec, ctx, by, n, ref)
+	defer s.Close()
+	inc, task, err := action(s.rec, ctx, s.by, n, ref)
 	if err != nil {
 		return recordError(err)
 	}
+	format := s.format
 	if format == "json" {
 		return writeJSON(ios, task)
 	}
@@ -132,19 +125,16 @@ func runTaskList(ctx context.Context, ropts *recordOptions, ios *ioStreams, inci
 	if err != nil {
 		return err
 	}
-	format, err := ropts.outputFormat(ios)
+	s, err := ropts.begin(ctx, ios, false)
 	if err != nil {
 		return err
 	}
-	rec, db, err := ropts.openRecorder(ctx, true)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	inc, err := rec.Get(ctx, n)
+	defer s.Close()
+	inc, err := s.rec.Get(ctx, n)
 	if err != nil {
 		return recordError(err)
 	}
+	format := s.format
 	if format == "json" {
 		tasks := inc.Tasks
 		if tasks == nil {
