@@ -343,8 +343,8 @@ type gOther struct {
 type gNamedExpr struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *gIdent `parser:"( @@ \"=\" )?"`
-	Expr   *gExpr  `parser:"@@"`
+	Name   *gIdent // ( gIdent "=" )?
+	Expr   *gExpr
 }
 
 // gIdent is a name: plain, or quoted as ['name'] / ["name"].
@@ -356,11 +356,14 @@ type gIdent struct {
 }
 
 // gExpr is a flat list of operands and binary operators; lowering applies
-// Kusto's precedence (precedence climbing in lower.go). Flat is much cheaper
-// for participle than one struct per precedence level.
+// Kusto's precedence (precedence climbing in lower.go). Expressions are
+// parsed by hand (exprparse.go: gExpr and gNamedExpr implement
+// participle.Parseable); the tags from here on describe what that parser
+// reads, and participle still uses those of gCall, gCallArg and gIdent where
+// the rest of the grammar names them.
 type gExpr struct {
-	Left *gUnary    `parser:"@@"`
-	Rest []*gBinary `parser:"@@*"`
+	Left *gUnary
+	Rest []*gBinary
 }
 
 // gBinary is one operator with its right operand; in and between carry
