@@ -44,6 +44,17 @@ func (p *exprParser) fail(err error) error {
 	return err
 }
 
+// failed returns err from a Parse method with the lexer moved up to the
+// error: participle reports the error of the branch that got furthest, and
+// measures how far by the lexer's position.
+func failed(lex *lexer.PeekingLexer, err error) error {
+	off := errOffset(err)
+	for tok := lex.Peek(); !tok.EOF() && tok.Pos.Offset < off; tok = lex.Peek() {
+		lex.Next()
+	}
+	return err
+}
+
 func errOffset(err error) int {
 	if perr, ok := err.(participle.Error); ok {
 		return perr.Position().Offset
@@ -86,7 +97,7 @@ func (e *gExpr) Parse(lex *lexer.PeekingLexer) error {
 	}
 	p := exprParser{lex: lex}
 	if err := p.exprInto(e); err != nil {
-		return p.fail(err)
+		return failed(lex, p.fail(err))
 	}
 	return nil
 }
@@ -97,16 +108,9 @@ func (n *gNamedExpr) Parse(lex *lexer.PeekingLexer) error {
 		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
 	}
 	p := exprParser{lex: lex}
-	n.Pos = lex.Peek().Pos
-	if name, ok := p.optionalName(); ok {
-		n.Name = name
+	if err := p.namedExprInto(n); err != nil {
+		return failed(lex, p.fail(err))
 	}
-	x, err := p.expr()
-	if err != nil {
-		return p.fail(err)
-	}
-	n.Expr = x
-	n.EndPos = p.endPos()
 	return nil
 }
 
@@ -502,4 +506,175 @@ func (p *exprParser) dynamic() (*gDynamic, error) {
 	}
 	d.EndPos = p.endPos()
 	return d, nil
+}
+
+// gFastOperator is gOperator's first alternative: the most frequent
+// operators, read by hand (participle tried the alternatives one by one).
+// It returns participle.NextMatch for the others, which participle reads
+// with gOperator's tags. Lowering reads it as a gOperator.
+type gFastOperator gOperator
+
+// Parse implements participle.Parseable.
+func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
+	tok := lex.Peek()
+	if tok.EOF() {
+		return &participle.UnexpectedTokenError{Unexpected: *tok, Expect: "operator"}
+	}
+	p := exprParser{lex: lex}
+	o.Pos = tok.Pos
+	var err error
+	switch tok.Value {
+	case "where", "filter":
+		lex.Next()
+		o.Where = &gWhere{Keyword: tok.Value}
+		o.Where.Pred, err = p.expr()
+	case "extend":
+		lex.Next()
+		o.Extend = &gExtend{Keyword: tok.Value}
+		o.Extend.Columns, err = p.namedExprs()
+	case "project":
+		lex.Next()
+		o.Project = &gProject{Keyword: tok.Value}
+		o.Project.Columns, err = p.namedExprs()
+	case "take", "limit":
+		lex.Next()
+		o.Take = &gTake{Keyword: tok.Value}
+		o.Take.Count, err = p.expr()
+	case "count":
+		lex.Next()
+		o.Count = &gCount{Keyword: tok.Value}
+	case "sort", "order":
+		lex.Next()
+		o.Sort = &gSort{Keyword: tok.Value}
+		if err = p.expect("by"); err == nil {
+			o.Sort.Keys, err = p.sortKeys()
+		}
+	case "summarize":
+		lex.Next()
+		o.Summ, err = p.summarize()
+	default:
+		return participle.NextMatch
+	}
+	if err != nil {
+		return failed(lex, p.fail(err))
+	}
+	o.EndPos = p.endPos()
+	return nil
+}
+
+// namedExprs reads one or more [Name =] Expr separated by commas.
+func (p *exprParser) namedExprs() ([]*gNamedExpr, error) {
+	var out []*gNamedExpr
+	for {
+		n := &gNamedExpr{}
+		if err := p.namedExprInto(n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+		if p.peekValue() != "," {
+			return out, nil
+		}
+		p.lex.Next()
+	}
+}
+
+func (p *exprParser) namedExprInto(n *gNamedExpr) error {
+	tok := p.lex.Peek()
+	if tok.EOF() {
+		return p.unexpected("expression")
+	}
+	n.Pos = tok.Pos
+	if name, ok := p.optionalName(); ok {
+		n.Name = name
+	}
+	x, err := p.expr()
+	if err != nil {
+		return err
+	}
+	n.Expr = x
+	n.EndPos = p.endPos()
+	return nil
+}
+
+// sortKeys reads Expr [asc|desc] [nulls first|last], ...
+func (p *exprParser) sortKeys() ([]*gSortKey, error) {
+	var out []*gSortKey
+	for {
+		tok := p.lex.Peek()
+		if tok.EOF() {
+			return nil, p.unexpected("expression")
+		}
+		k := &gSortKey{Pos: tok.Pos}
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		k.Expr = x
+		if v := p.peekValue(); v == "asc" || v == "desc" {
+			k.Dir = v
+			p.lex.Next()
+		}
+		if p.peekValue() == "nulls" {
+			p.lex.Next()
+			v := p.peekValue()
+			if v != "first" && v != "last" {
+				return nil, p.unexpected("'first' or 'last'")
+			}
+			k.Nulls = v
+			p.lex.Next()
+		}
+		k.EndPos = p.endPos()
+		out = append(out, k)
+		if p.peekValue() != "," {
+			return out, nil
+		}
+		p.lex.Next()
+	}
+}
+
+// summarize reads what follows the keyword: [hint.name = value …]
+// [aggregates] [by groups].
+func (p *exprParser) summarize() (*gSummarize, error) {
+	s := &gSummarize{}
+	for p.peekValue() == "hint" && p.peek2Value() == "." {
+		p.lex.Next()
+		p.lex.Next()
+		name := p.lex.Peek()
+		if name.Type != tokIdent {
+			return nil, p.unexpected("a hint name")
+		}
+		p.lex.Next()
+		if err := p.expect("="); err != nil {
+			return nil, err
+		}
+		if t := p.lex.Peek().Type; t != tokIdent && t != tokString && t != tokNumber {
+			return nil, p.unexpected("a hint value")
+		}
+		p.lex.Next()
+		s.Hints = append(s.Hints, name.Value)
+	}
+	if v := p.peekValue(); v != "by" {
+		// The aggregates are optional: nothing that starts an expression
+		// leaves them out, as in the grammar's ( … )?.
+		cp := p.lex.MakeCheckpoint()
+		start := p.lex.Peek().Pos.Offset
+		aggs, err := p.namedExprs()
+		switch {
+		case err == nil:
+			s.Aggs = aggs
+		case errOffset(err) > start:
+			return nil, err
+		default:
+			p.lex.LoadCheckpoint(cp)
+		}
+	}
+	if p.peekValue() == "by" {
+		p.lex.Next()
+		by, err := p.namedExprs()
+		if err != nil {
+			return nil, err
+		}
+		s.By = by
+	}
+	return s, nil
 }

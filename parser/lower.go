@@ -172,6 +172,9 @@ func lowerPipeline(g *gPipeline) (*Pipeline, error) {
 }
 
 func lowerOperator(g *gOperator) (Operator, error) {
+	if g.Fast != nil {
+		g = (*gOperator)(g.Fast)
+	}
 	sp := span(g.Pos, g.EndPos)
 	switch {
 	case g.Where != nil:
@@ -251,13 +254,13 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
 		}
 		return r, nil
-	case g.Parse != nil:
-		x, err := lowerExpr(g.Parse.Expr)
+	case g.ParseOp != nil:
+		x, err := lowerExpr(g.ParseOp.Expr)
 		if err != nil {
 			return nil, err
 		}
-		p := &ParseOp{At: At{sp}, Kind: g.Parse.Kind, Expr: x}
-		for _, gp := range g.Parse.Parts {
+		p := &ParseOp{At: At{sp}, Kind: g.ParseOp.Kind, Expr: x}
+		for _, gp := range g.ParseOp.Parts {
 			part := &ParsePart{At: At{span(gp.Pos, gp.EndPos)}, Star: gp.Star}
 			switch {
 			case gp.Column != nil:
