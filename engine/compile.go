@@ -11,6 +11,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func (s *scope) index(name string) int {
 
 // addCTE appends a stage and returns its name.
 func (c *compiler) addCTE(body string) string {
-	name := fmt.Sprintf("s%d", len(c.ctes))
+	name := "s" + strconv.Itoa(len(c.ctes))
 	c.ctes = append(c.ctes, name+" AS (\n  "+indentSQL(body, "  ")+"\n)")
 	return name
 }
@@ -173,7 +174,11 @@ func (c *compiler) addCTE(body string) string {
 // string literal or a quoted identifier: a line break inside one is data
 // (a multi-line KQL string, a column name) and must stay as it is.
 func indentSQL(sql, prefix string) string {
+	if strings.IndexByte(sql, '\n') < 0 {
+		return sql
+	}
 	var b strings.Builder
+	b.Grow(len(sql) + 8*len(prefix))
 	var quote byte // the quote sql is inside of, or 0
 	for i := 0; i < len(sql); i++ {
 		ch := sql[i]

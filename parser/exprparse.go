@@ -147,6 +147,7 @@ func (p *exprParser) ident() *gIdent {
 				p.lex.Next()
 				return &gIdent{Pos: tok.Pos, Quoted: s.Value, EndPos: p.endPos()}
 			}
+			p.remember(p.unexpected("']'"))
 		}
 		p.lex.LoadCheckpoint(cp)
 	}
@@ -506,6 +507,29 @@ func (p *exprParser) dynamic() (*gDynamic, error) {
 	}
 	d.EndPos = p.endPos()
 	return d, nil
+}
+
+// gPlainTable is a source that is a plain name followed by '|', ')', ';'
+// or the end: most queries start so, and participle tried the eight
+// alternatives of gSpecialSource before the name. Lowering reads it as the
+// gIdent it is.
+type gPlainTable gIdent
+
+// Parse implements participle.Parseable.
+func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
+	tok := lex.Peek()
+	if tok.Type != tokIdent {
+		return participle.NextMatch
+	}
+	cp := lex.MakeCheckpoint()
+	lex.Next()
+	end := lex.RawPeek().Pos
+	if next := lex.Peek(); !next.EOF() && next.Value != "|" && next.Value != ")" && next.Value != ";" {
+		lex.LoadCheckpoint(cp)
+		return participle.NextMatch
+	}
+	*t = gPlainTable{Pos: tok.Pos, EndPos: end, Plain: tok.Value}
+	return nil
 }
 
 // gFastOperator is gOperator's first alternative: the most frequent

@@ -66,7 +66,8 @@ type gPipeline struct {
 
 // gSource is where a pipeline's rows come from.
 type gSource struct {
-	Special *gSpecialSource `parser:"  @@"`
+	Plain   *gPlainTable    `parser:"  @@"`
+	Special *gSpecialSource `parser:"| @@"`
 	Table   *gIdent         `parser:"| @@"`
 }
 
