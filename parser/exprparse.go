@@ -148,6 +148,8 @@ func (p *exprParser) ident() *gIdent {
 				return &gIdent{Pos: tok.Pos, Quoted: s.Value, EndPos: p.endPos()}
 			}
 			p.remember(p.unexpected("']'"))
+		} else {
+			p.remember(p.unexpected("a quoted name"))
 		}
 		p.lex.LoadCheckpoint(cp)
 	}
@@ -507,6 +509,39 @@ func (p *exprParser) dynamic() (*gDynamic, error) {
 	}
 	d.EndPos = p.endPos()
 	return d, nil
+}
+
+// gFastPipeline is a whole query pipeline of a plain table and the
+// operators gFastOperator reads, all read by hand. Any other pipeline (or a
+// malformed one) is left to participle with gPipeline's tags, which reports
+// errors as ever. Lowering reads it as the gPipeline it is.
+type gFastPipeline gPipeline
+
+// Parse implements participle.Parseable.
+func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
+	cp := lex.MakeCheckpoint()
+	start := lex.Peek().Pos
+	var table gPlainTable
+	if err := table.Parse(lex); err != nil {
+		return err // NextMatch
+	}
+	var ops []*gOperator
+	for lex.Peek().Value == "|" {
+		lex.Next()
+		tok := lex.Peek()
+		op := &gFastOperator{}
+		if err := op.Parse(lex); err != nil {
+			lex.LoadCheckpoint(cp)
+			return participle.NextMatch
+		}
+		ops = append(ops, &gOperator{Pos: tok.Pos, EndPos: op.EndPos, Fast: op})
+	}
+	if next := lex.Peek(); !next.EOF() && next.Value != ";" {
+		lex.LoadCheckpoint(cp)
+		return participle.NextMatch
+	}
+	*f = gFastPipeline{Pos: start, EndPos: lex.RawPeek().Pos, Source: &gSource{Plain: &table}, Ops: ops}
+	return nil
 }
 
 // gPlainTable is a source that is a plain name followed by '|', ')', ';'

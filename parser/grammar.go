@@ -19,8 +19,9 @@ var grammar = participle.MustBuild[gQuery](
 type gQuery struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Lets   []*gLet    `parser:"@@*"`
-	Pipe   *gPipeline `parser:"@@ \";\"?"`
+	Lets   []*gLet        `parser:"@@*"`
+	Fast   *gFastPipeline `parser:"( @@"`
+	Pipe   *gPipeline     `parser:"| @@ ) \";\"?"`
 }
 
 // gLet is a let statement binding a name to a scalar expression or to a

@@ -42,6 +42,9 @@ func lowerQuery(g *gQuery) (*Query, error) {
 		}
 		q.Lets = append(q.Lets, l)
 	}
+	if g.Fast != nil {
+		g.Pipe = (*gPipeline)(g.Fast)
+	}
 	pipe, err := lowerPipeline(g.Pipe)
 	if err != nil {
 		return nil, err
