@@ -11,6 +11,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"strconv"
 	"strings"
 	"time"
 
@@ -164,7 +165,7 @@ func (s *scope) index(name string) int {
 
 // addCTE appends a stage and returns its name.
 func (c *compiler) addCTE(body string) string {
-	name := fmt.Sprintf("s%d", len(c.ctes))
+	name := "s" + strconv.Itoa(len(c.ctes))
 	c.ctes = append(c.ctes, name+" AS (\n  "+indentSQL(body, "  ")+"\n)")
 	return name
 }
@@ -173,7 +174,11 @@ func (c *compiler) addCTE(body string) string {
 // string literal or a quoted identifier: a line break inside one is data
 // (a multi-line KQL string, a column name) and must stay as it is.
 func indentSQL(sql, prefix string) string {
+	if strings.IndexByte(sql, '\n') < 0 {
+		return sql
+	}
 	var b strings.Builder
+	b.Grow(len(sql) + 8*len(prefix))
 	var quote byte // the quote sql is inside of, or 0
 	for i := 0; i < len(sql); i++ {
 		ch := sql[i]
@@ -277,13 +282,13 @@ func (c *compiler) table(id *parser.Ident) (*scope, error) {
 		}
 		return nil, err.WithHint("socq holds only these tables: %s", strings.Join(c.cat.TableNames(), ", "))
 	}
-	sc := &scope{}
+	sc := &scope{cols: make([]scopeColumn, 0, len(t.Columns))}
 	sel := make([]string, len(t.Columns))
 	for i, col := range t.Columns {
 		sc.cols = append(sc.cols, scopeColumn{Column: col, sql: col.Name})
 		sel[i] = QuoteIdent(col.Name)
 	}
-	sc.from = c.addCTE("SELECT " + strings.Join(sel, ", ") + "\nFROM " + QuoteIdent(t.Name))
+	sc.from = c.addCTE(selectFrom(sel, QuoteIdent(t.Name), ""))
 	return sc, nil
 }
 
@@ -448,9 +453,9 @@ func indexOf(cols []projection, name string) int {
 // emitProjection writes a SELECT of the given columns over in (plus an
 // optional FROM suffix) and returns the new stage, assigning SQL names.
 func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix string) (*scope, error) {
-	out := &scope{}
+	out := &scope{cols: make([]scopeColumn, 0, len(cols))}
 	sqlNames := newSQLNames()
-	sel := make([]string, len(cols))
+	sel := make([]string, len(cols), len(cols)+1)
 	for i, p := range cols {
 		id := sqlNames.assign(p.Name)
 		out.cols = append(out.cols, scopeColumn{p.Column, id})
@@ -467,8 +472,29 @@ func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix strin
 		sel = append(sel, QuoteIdent(in.order))
 		out.order = in.order
 	}
-	out.from = c.addCTE("SELECT " + strings.Join(sel, ", ") + "\nFROM " + in.from + fromSuffix)
+	out.from = c.addCTE(selectFrom(sel, in.from, fromSuffix))
 	return out, nil
+}
+
+// selectFrom is "SELECT sel, … \nFROM from suffix", built in one buffer.
+func selectFrom(sel []string, from, suffix string) string {
+	n := len("SELECT \nFROM ") + len(from) + len(suffix) + 2*len(sel)
+	for _, s := range sel {
+		n += len(s)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString("SELECT ")
+	for i, s := range sel {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(s)
+	}
+	b.WriteString("\nFROM ")
+	b.WriteString(from)
+	b.WriteString(suffix)
+	return b.String()
 }
 
 func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {

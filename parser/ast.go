@@ -1,7 +1,9 @@
 // Package parser turns KQL text into socq's abstract syntax tree.
 //
 // It is the only importer of participle: the grammar structs in grammar.go are
-// unexported and lowered to the hand-written AST in this file, whose nodes
+// unexported (expressions and the frequent operators are read into them by
+// the hand-written parser in exprparse.go, participle's grammar being slow on
+// them) and lowered to the hand-written AST in this file, whose nodes
 // carry their source spans and print back to canonical KQL with String.
 // Errors are *Error values that render with a caret under the query text.
 package parser

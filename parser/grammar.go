@@ -19,8 +19,9 @@ var grammar = participle.MustBuild[gQuery](
 type gQuery struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Lets   []*gLet    `parser:"@@*"`
-	Pipe   *gPipeline `parser:"@@ \";\"?"`
+	Lets   []*gLet        `parser:"@@*"`
+	Fast   *gFastPipeline `parser:"( @@"`
+	Pipe   *gPipeline     `parser:"| @@ ) \";\"?"`
 }
 
 // gLet is a let statement binding a name to a scalar expression or to a
@@ -66,7 +67,8 @@ type gPipeline struct {
 
 // gSource is where a pipeline's rows come from.
 type gSource struct {
-	Special *gSpecialSource `parser:"  @@"`
+	Plain   *gPlainTable    `parser:"  @@"`
+	Special *gSpecialSource `parser:"| @@"`
 	Table   *gIdent         `parser:"| @@"`
 }
 
@@ -135,30 +137,33 @@ type gCrossStep struct {
 type gOperator struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	// Most frequent first: each alternative tried costs participle a branch.
-	Where     *gWhere      `parser:"  @@"`
-	Extend    *gExtend     `parser:"| @@"`
-	Project   *gProject    `parser:"| @@"`
-	Summ      *gSummarize  `parser:"| @@"`
-	Sort      *gSort       `parser:"| @@"`
-	Take      *gTake       `parser:"| @@"`
-	MvExpand  *gMvExpand   `parser:"| @@"`
-	Join      *gJoin       `parser:"| @@"`
-	Distinct  *gDistinct   `parser:"| @@"`
-	Serialize *gSerialize  `parser:"| @@"`
-	Top       *gTop        `parser:"| @@"`
-	Names     *gNames      `parser:"| @@"`
-	Rename    *gRename     `parser:"| @@"`
-	Count     *gCount      `parser:"| @@"`
-	Evaluate  *gEvaluate   `parser:"| @@"`
-	Render    *gRender     `parser:"| @@"`
-	Union     *gUnion      `parser:"| @@"`
-	Parse     *gParse      `parser:"| @@"`
-	Sample    *gExpr       `parser:"| 'sample' @@"`
-	As        *gAs         `parser:"| @@"`
-	Series    *gMakeSeries `parser:"| @@"`
-	MvApply   *gMvApply    `parser:"| @@"`
-	Other     *gOther      `parser:"| @@"`
+	// Most frequent first: each alternative tried costs participle a
+	// branch. Fast reads where, extend, project, summarize, sort, take and
+	// count by hand (exprparse.go) into the fields of a gOperator.
+	Fast      *gFastOperator `parser:"  @@"`
+	Where     *gWhere        `parser:"| @@"`
+	Extend    *gExtend       `parser:"| @@"`
+	Project   *gProject      `parser:"| @@"`
+	Summ      *gSummarize    `parser:"| @@"`
+	Sort      *gSort         `parser:"| @@"`
+	Take      *gTake         `parser:"| @@"`
+	MvExpand  *gMvExpand     `parser:"| @@"`
+	Join      *gJoin         `parser:"| @@"`
+	Distinct  *gDistinct     `parser:"| @@"`
+	Serialize *gSerialize    `parser:"| @@"`
+	Top       *gTop          `parser:"| @@"`
+	Names     *gNames        `parser:"| @@"`
+	Rename    *gRename       `parser:"| @@"`
+	Count     *gCount        `parser:"| @@"`
+	Evaluate  *gEvaluate     `parser:"| @@"`
+	Render    *gRender       `parser:"| @@"`
+	Union     *gUnion        `parser:"| @@"`
+	ParseOp   *gParse        `parser:"| @@"`
+	Sample    *gExpr         `parser:"| 'sample' @@"`
+	As        *gAs           `parser:"| @@"`
+	Series    *gMakeSeries   `parser:"| @@"`
+	MvApply   *gMvApply      `parser:"| @@"`
+	Other     *gOther        `parser:"| @@"`
 }
 
 type gSort struct {
@@ -343,8 +348,8 @@ type gOther struct {
 type gNamedExpr struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *gIdent `parser:"( @@ \"=\" )?"`
-	Expr   *gExpr  `parser:"@@"`
+	Name   *gIdent // ( gIdent "=" )?
+	Expr   *gExpr
 }
 
 // gIdent is a name: plain, or quoted as ['name'] / ["name"].
@@ -356,11 +361,14 @@ type gIdent struct {
 }
 
 // gExpr is a flat list of operands and binary operators; lowering applies
-// Kusto's precedence (precedence climbing in lower.go). Flat is much cheaper
-// for participle than one struct per precedence level.
+// Kusto's precedence (precedence climbing in lower.go). Expressions are
+// parsed by hand (exprparse.go: gExpr and gNamedExpr implement
+// participle.Parseable); the tags from here on describe what that parser
+// reads, and participle still uses those of gCall, gCallArg and gIdent where
+// the rest of the grammar names them.
 type gExpr struct {
-	Left *gUnary    `parser:"@@"`
-	Rest []*gBinary `parser:"@@*"`
+	Left *gUnary
+	Rest []*gBinary
 }
 
 // gBinary is one operator with its right operand; in and between carry

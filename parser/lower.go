@@ -42,6 +42,9 @@ func lowerQuery(g *gQuery) (*Query, error) {
 		}
 		q.Lets = append(q.Lets, l)
 	}
+	if g.Fast != nil {
+		g.Pipe = (*gPipeline)(g.Fast)
+	}
 	pipe, err := lowerPipeline(g.Pipe)
 	if err != nil {
 		return nil, err
@@ -152,6 +155,9 @@ func lowerLet(g *gLet) (*Let, error) {
 func lowerPipeline(g *gPipeline) (*Pipeline, error) {
 	var src Source
 	var err error
+	if g.Source.Plain != nil {
+		g.Source.Table = (*gIdent)(g.Source.Plain)
+	}
 	if g.Source.Table != nil {
 		src, err = lowerIdent(g.Source.Table)
 	} else {
@@ -172,6 +178,9 @@ func lowerPipeline(g *gPipeline) (*Pipeline, error) {
 }
 
 func lowerOperator(g *gOperator) (Operator, error) {
+	if g.Fast != nil {
+		g = (*gOperator)(g.Fast)
+	}
 	sp := span(g.Pos, g.EndPos)
 	switch {
 	case g.Where != nil:
@@ -251,13 +260,13 @@ func lowerOperator(g *gOperator) (Operator, error) {
 			r.Renames = append(r.Renames, &Rename{New: ids[0], Old: ids[1]})
 		}
 		return r, nil
-	case g.Parse != nil:
-		x, err := lowerExpr(g.Parse.Expr)
+	case g.ParseOp != nil:
+		x, err := lowerExpr(g.ParseOp.Expr)
 		if err != nil {
 			return nil, err
 		}
-		p := &ParseOp{At: At{sp}, Kind: g.Parse.Kind, Expr: x}
-		for _, gp := range g.Parse.Parts {
+		p := &ParseOp{At: At{sp}, Kind: g.ParseOp.Kind, Expr: x}
+		for _, gp := range g.ParseOp.Parts {
 			part := &ParsePart{At: At{span(gp.Pos, gp.EndPos)}, Star: gp.Star}
 			switch {
 			case gp.Column != nil:

@@ -132,6 +132,13 @@ func TestParseErrors(t *testing.T) {
 		{"SecurityIncident | where Title == \"a\x00\"", "NUL", "\x00"},
 		{`SecurityIncident | where Title !frob "x"`, "unexpected '!frob'", "!frob"},
 		{`SecurityIncident | where a = 1`, "unexpected '='", "="},
+		// The error that got furthest is reported, also when the
+		// hand-written expression parser gave up an alternative.
+		{`SecurityIncident | extend d = dynamic([1, x])`, "unexpected 'x'", "x"},
+		{`SecurityIncident | where a in 1`, "unexpected '1'; expected '('", "1"},
+		{`SecurityIncident | summarize count( by x`, "unexpected 'x'; expected ')'", "x"},
+		{`SecurityIncident | project ['Title'`, "unexpected end of query", ""},
+		{`SecurityIncident | extend x = toscalar(SecurityIncident | count`, "unexpected end of query", ""},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.query)

@@ -1,0 +1,739 @@
+package parser
+
+import (
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// Expressions are parsed by hand (recursive descent over participle's token
+// stream) into the same grammar structs the tags in grammar.go describe:
+// participle tried every alternative of a primary and of a binary operator
+// as a separate branch, allocating a parse context and deferred field sets
+// for each, which was most of the time of a parse. gExpr and gNamedExpr
+// implement participle.Parseable, so the rest of the grammar still uses them
+// with @@, and lower.go sees the same trees as before.
+
+// pipelineGrammar parses the pipeline inside toscalar(...).
+var pipelineGrammar = participle.MustBuild[gPipeline](
+	participle.Lexer(kqlLexerDef{}),
+	participle.Elide("Comment", "Whitespace"),
+	participle.UseLookahead(64),
+)
+
+// exprParser reads expressions from participle's token stream.
+type exprParser struct {
+	lex *lexer.PeekingLexer
+	// deepest is the error of an alternative given up (dynamic(...) read
+	// as a call): when the one taken fails too, the error that got further
+	// is reported, as participle does.
+	deepest error
+}
+
+// remember keeps err if it is further into the text than the one kept.
+func (p *exprParser) remember(err error) {
+	if p.deepest == nil || errOffset(err) > errOffset(p.deepest) {
+		p.deepest = err
+	}
+}
+
+// fail returns err, or the remembered error if that got further.
+func (p *exprParser) fail(err error) error {
+	if p.deepest != nil && errOffset(p.deepest) > errOffset(err) {
+		return p.deepest
+	}
+	return err
+}
+
+// failed returns err from a Parse method with the lexer moved up to the
+// error: participle reports the error of the branch that got furthest, and
+// measures how far by the lexer's position.
+func failed(lex *lexer.PeekingLexer, err error) error {
+	off := errOffset(err)
+	for tok := lex.Peek(); !tok.EOF() && tok.Pos.Offset < off; tok = lex.Peek() {
+		lex.Next()
+	}
+	return err
+}
+
+func errOffset(err error) int {
+	if perr, ok := err.(participle.Error); ok {
+		return perr.Position().Offset
+	}
+	return -1
+}
+
+// unexpected returns participle's error for the next token, so that
+// participleError places the caret as for the rest of the grammar.
+func (p *exprParser) unexpected(expect string) error {
+	return &participle.UnexpectedTokenError{Unexpected: *p.lex.Peek(), Expect: expect}
+}
+
+func (p *exprParser) peekValue() string { return p.lex.Peek().Value }
+
+// peek2Value is the value of the token after the next one.
+func (p *exprParser) peek2Value() string {
+	cp := p.lex.MakeCheckpoint()
+	p.lex.Next()
+	v := p.lex.Peek().Value
+	p.lex.LoadCheckpoint(cp)
+	return v
+}
+
+func (p *exprParser) expect(v string) error {
+	if p.lex.Peek().Value != v {
+		return p.unexpected("'" + v + "'")
+	}
+	p.lex.Next()
+	return nil
+}
+
+// endPos is where the last token read ends (participle's EndPos).
+func (p *exprParser) endPos() lexer.Position { return p.lex.RawPeek().Pos }
+
+// Parse implements participle.Parseable.
+func (e *gExpr) Parse(lex *lexer.PeekingLexer) error {
+	if lex.Peek().EOF() {
+		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
+	}
+	p := exprParser{lex: lex}
+	if err := p.exprInto(e); err != nil {
+		return failed(lex, p.fail(err))
+	}
+	return nil
+}
+
+// Parse implements participle.Parseable: ( gIdent "=" )? gExpr.
+func (n *gNamedExpr) Parse(lex *lexer.PeekingLexer) error {
+	if lex.Peek().EOF() {
+		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
+	}
+	p := exprParser{lex: lex}
+	if err := p.namedExprInto(n); err != nil {
+		return failed(lex, p.fail(err))
+	}
+	return nil
+}
+
+// optionalName reads "Name =" (not "=="), leaving the lexer untouched when
+// the tokens are something else.
+func (p *exprParser) optionalName() (*gIdent, bool) {
+	cp := p.lex.MakeCheckpoint()
+	id := p.ident()
+	if id != nil && p.peekValue() == "=" {
+		p.lex.Next()
+		return id, true
+	}
+	p.lex.LoadCheckpoint(cp)
+	return nil, false
+}
+
+// ident reads a plain or quoted name, or returns nil and leaves the lexer
+// untouched.
+func (p *exprParser) ident() *gIdent {
+	tok := p.lex.Peek()
+	if tok.Type == tokIdent {
+		id := &gIdent{Pos: tok.Pos, Plain: tok.Value}
+		p.lex.Next()
+		id.EndPos = p.endPos()
+		return id
+	}
+	if tok.Value == "[" {
+		cp := p.lex.MakeCheckpoint()
+		p.lex.Next()
+		s := p.lex.Peek()
+		if s.Type == tokString {
+			p.lex.Next()
+			if p.peekValue() == "]" {
+				p.lex.Next()
+				return &gIdent{Pos: tok.Pos, Quoted: s.Value, EndPos: p.endPos()}
+			}
+			p.remember(p.unexpected("']'"))
+		} else {
+			p.remember(p.unexpected("a quoted name"))
+		}
+		p.lex.LoadCheckpoint(cp)
+	}
+	return nil
+}
+
+func (p *exprParser) expr() (*gExpr, error) {
+	e := &gExpr{}
+	return e, p.exprInto(e)
+}
+
+// exprInto reads an operand followed by binary operators with their right
+// operands (precedence is applied when lowering).
+func (p *exprParser) exprInto(e *gExpr) error {
+	left, err := p.unary()
+	if err != nil {
+		return err
+	}
+	e.Left = left
+	for {
+		b, err := p.binary()
+		if err != nil {
+			return err
+		}
+		if b == nil {
+			return nil
+		}
+		e.Rest = append(e.Rest, b)
+	}
+}
+
+// binary reads one binary operator and its right operand, or returns nil
+// when the next token is not a binary operator.
+func (p *exprParser) binary() (*gBinary, error) {
+	tok := p.lex.Peek()
+	if tok.EOF() || tok.Type == tokString {
+		return nil, nil
+	}
+	b := &gBinary{Pos: tok.Pos}
+	switch tok.Value {
+	case "in", "in~", "!in", "!in~", "has_any", "has_all":
+		p.lex.Next()
+		t := &gInTail{Op: tok.Value}
+		if err := p.expect("("); err != nil {
+			return nil, err
+		}
+		for {
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			t.List = append(t.List, x)
+			if p.peekValue() != "," {
+				break
+			}
+			p.lex.Next()
+		}
+		if err := p.expect(")"); err != nil {
+			return nil, err
+		}
+		b.In = t
+	case "between", "!between":
+		p.lex.Next()
+		t := &gBetween{Op: tok.Value}
+		if err := p.expect("("); err != nil {
+			return nil, err
+		}
+		lo, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.expect(".."); err != nil {
+			return nil, err
+		}
+		hi, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.expect(")"); err != nil {
+			return nil, err
+		}
+		t.Low, t.High = lo, hi
+		b.Between = t
+	default:
+		var op binOp
+		if err := op.Parse(p.lex); err != nil {
+			if err == participle.NextMatch {
+				return nil, nil
+			}
+			return nil, err
+		}
+		right, err := p.unary()
+		if err != nil {
+			return nil, err
+		}
+		b.Op, b.Right = op, right
+	}
+	b.EndPos = p.endPos()
+	return b, nil
+}
+
+func (p *exprParser) unary() (*gUnary, error) {
+	tok := p.lex.Peek()
+	u := &gUnary{Pos: tok.Pos}
+	if tok.Value == "-" || tok.Value == "+" {
+		u.Op = sign(tok.Value)
+		p.lex.Next()
+	}
+	prim, err := p.primary()
+	if err != nil {
+		return nil, err
+	}
+	post := &gPostfix{Primary: prim}
+	for {
+		a, err := p.access()
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			break
+		}
+		post.Access = append(post.Access, a)
+	}
+	u.Postfix = post
+	u.EndPos = p.endPos()
+	return u, nil
+}
+
+// access reads .Name, [index] or .[index], or returns nil when the next
+// token is neither . nor [.
+func (p *exprParser) access() (*gAccess, error) {
+	v := p.peekValue()
+	if v != "." && v != "[" {
+		return nil, nil
+	}
+	if v == "." {
+		p.lex.Next()
+		if id := p.ident(); id != nil {
+			return &gAccess{Member: id, EndPos: p.endPos()}, nil
+		}
+		if p.peekValue() != "[" {
+			return nil, p.unexpected("a name or '['")
+		}
+	}
+	p.lex.Next() // [
+	x, err := p.expr()
+	if err != nil {
+		return nil, err
+	}
+	if err := p.expect("]"); err != nil {
+		return nil, err
+	}
+	return &gAccess{Index: x, EndPos: p.endPos()}, nil
+}
+
+func (p *exprParser) primary() (*gPrimary, error) {
+	tok := p.lex.Peek()
+	g := &gPrimary{Pos: tok.Pos}
+	switch {
+	case tok.EOF():
+		return nil, p.unexpected("expression")
+	case tok.Value == "dynamic" && p.peek2Value() == "(":
+		cp := p.lex.MakeCheckpoint()
+		p.lex.Next()
+		p.lex.Next()
+		d, err := p.dynamic()
+		if err == nil && p.peekValue() != ")" {
+			err = p.unexpected("')'")
+		}
+		if err == nil {
+			p.lex.Next()
+			g.Dynamic = d
+			g.EndPos = p.endPos()
+			return g, nil
+		}
+		p.remember(err)
+		p.lex.LoadCheckpoint(cp) // read as a call: dynamic(expr)
+	case tok.Value == "true" || tok.Value == "false":
+		p.lex.Next()
+		g.Bool = tok.Value
+		g.EndPos = p.endPos()
+		return g, nil
+	case tok.Value == "toscalar" && p.peek2Value() == "(":
+		cp := p.lex.MakeCheckpoint()
+		p.lex.Next()
+		p.lex.Next()
+		pipe, err := pipelineGrammar.ParseFromLexer(p.lex, participle.AllowTrailing(true))
+		if err == nil && p.peekValue() != ")" {
+			err = p.unexpected("')'")
+		}
+		if err == nil {
+			p.lex.Next()
+			g.ToScalar = pipe
+			g.EndPos = p.endPos()
+			return g, nil
+		}
+		p.remember(err)
+		p.lex.LoadCheckpoint(cp) // read as a call: toscalar(expr)
+	case tok.Value == "*":
+		p.lex.Next()
+		g.Star = true
+		g.EndPos = p.endPos()
+		return g, nil
+	}
+	switch tok.Type {
+	case tokString, tokMultiString:
+		for t := p.lex.Peek(); t.Type == tokString || t.Type == tokMultiString; t = p.lex.Peek() {
+			g.String = append(g.String, t.Value)
+			p.lex.Next()
+		}
+	case tokNumber:
+		p.lex.Next()
+		g.Number = tok.Value
+	case tokTimespan:
+		p.lex.Next()
+		g.Timespan = tok.Value
+	case tokTypedLit:
+		p.lex.Next()
+		g.TypedLit = tok.Value
+	default:
+		if tok.Value == "(" {
+			p.lex.Next()
+			x, err := p.expr()
+			if err != nil {
+				return nil, err
+			}
+			if err := p.expect(")"); err != nil {
+				return nil, err
+			}
+			g.Paren = x
+			break
+		}
+		id := p.ident()
+		if id == nil {
+			return nil, p.unexpected("expression")
+		}
+		if p.peekValue() == "(" {
+			call, err := p.callAfterName(id)
+			if err != nil {
+				return nil, err
+			}
+			g.Call = call
+		} else {
+			g.Ident = id
+		}
+	}
+	g.EndPos = p.endPos()
+	return g, nil
+}
+
+// callAfterName reads "(" args ")" after a function name.
+func (p *exprParser) callAfterName(name *gIdent) (*gCall, error) {
+	p.lex.Next() // (
+	c := &gCall{Func: name}
+	if p.peekValue() == ")" {
+		p.lex.Next()
+		return c, nil
+	}
+	for {
+		a := &gCallArg{Pos: p.lex.Peek().Pos}
+		if id, ok := p.optionalName(); ok {
+			a.Name = id
+		}
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		a.Expr = x
+		a.EndPos = p.endPos()
+		c.Args = append(c.Args, a)
+		if p.peekValue() != "," {
+			break
+		}
+		p.lex.Next()
+	}
+	if err := p.expect(")"); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// dynamic reads the JSON-like value inside dynamic(...).
+func (p *exprParser) dynamic() (*gDynamic, error) {
+	tok := p.lex.Peek()
+	d := &gDynamic{Pos: tok.Pos}
+	switch {
+	case tok.Value == "null":
+		p.lex.Next()
+		d.Null = true
+	case tok.Value == "true" || tok.Value == "false":
+		p.lex.Next()
+		d.Bool = tok.Value
+	case tok.Value == "-" || tok.Type == tokNumber:
+		if tok.Value == "-" {
+			d.Neg = "-"
+			p.lex.Next()
+		}
+		n := p.lex.Peek()
+		if n.Type != tokNumber {
+			return nil, p.unexpected("number")
+		}
+		p.lex.Next()
+		d.Number = n.Value
+	case tok.Type == tokString:
+		p.lex.Next()
+		d.String = tok.Value
+	case tok.Value == "[":
+		p.lex.Next()
+		if p.peekValue() != "]" {
+			for {
+				x, err := p.dynamic()
+				if err != nil {
+					return nil, err
+				}
+				d.Array = append(d.Array, x)
+				if p.peekValue() != "," {
+					break
+				}
+				p.lex.Next()
+			}
+		}
+		if err := p.expect("]"); err != nil {
+			return nil, err
+		}
+	case tok.Value == "{":
+		p.lex.Next()
+		d.IsObj = true
+		if p.peekValue() != "}" {
+			for {
+				k := p.lex.Peek()
+				if k.Type != tokString {
+					return nil, p.unexpected("string")
+				}
+				p.lex.Next()
+				if err := p.expect(":"); err != nil {
+					return nil, err
+				}
+				v, err := p.dynamic()
+				if err != nil {
+					return nil, err
+				}
+				d.Fields = append(d.Fields, &gDynamicPair{Key: k.Value, Value: v})
+				if p.peekValue() != "," {
+					break
+				}
+				p.lex.Next()
+			}
+		}
+		if err := p.expect("}"); err != nil {
+			return nil, err
+		}
+	case tok.Type == tokTypedLit:
+		p.lex.Next()
+		d.Time = tok.Value
+	default:
+		return nil, p.unexpected("dynamic value")
+	}
+	d.EndPos = p.endPos()
+	return d, nil
+}
+
+// gFastPipeline is a whole query pipeline of a plain table and the
+// operators gFastOperator reads, all read by hand. Any other pipeline (or a
+// malformed one) is left to participle with gPipeline's tags, which reports
+// errors as ever. Lowering reads it as the gPipeline it is.
+type gFastPipeline gPipeline
+
+// Parse implements participle.Parseable.
+func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
+	cp := lex.MakeCheckpoint()
+	start := lex.Peek().Pos
+	var table gPlainTable
+	if err := table.Parse(lex); err != nil {
+		return err // NextMatch
+	}
+	var ops []*gOperator
+	for lex.Peek().Value == "|" {
+		lex.Next()
+		tok := lex.Peek()
+		op := &gFastOperator{}
+		if err := op.Parse(lex); err != nil {
+			lex.LoadCheckpoint(cp)
+			return participle.NextMatch
+		}
+		ops = append(ops, &gOperator{Pos: tok.Pos, EndPos: op.EndPos, Fast: op})
+	}
+	if next := lex.Peek(); !next.EOF() && next.Value != ";" {
+		lex.LoadCheckpoint(cp)
+		return participle.NextMatch
+	}
+	*f = gFastPipeline{Pos: start, EndPos: lex.RawPeek().Pos, Source: &gSource{Plain: &table}, Ops: ops}
+	return nil
+}
+
+// gPlainTable is a source that is a plain name followed by '|', ')', ';'
+// or the end: most queries start so, and participle tried the eight
+// alternatives of gSpecialSource before the name. Lowering reads it as the
+// gIdent it is.
+type gPlainTable gIdent
+
+// Parse implements participle.Parseable.
+func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
+	tok := lex.Peek()
+	if tok.Type != tokIdent {
+		return participle.NextMatch
+	}
+	cp := lex.MakeCheckpoint()
+	lex.Next()
+	end := lex.RawPeek().Pos
+	if next := lex.Peek(); !next.EOF() && next.Value != "|" && next.Value != ")" && next.Value != ";" {
+		lex.LoadCheckpoint(cp)
+		return participle.NextMatch
+	}
+	*t = gPlainTable{Pos: tok.Pos, EndPos: end, Plain: tok.Value}
+	return nil
+}
+
+// gFastOperator is gOperator's first alternative: the most frequent
+// operators, read by hand (participle tried the alternatives one by one).
+// It returns participle.NextMatch for the others, which participle reads
+// with gOperator's tags. Lowering reads it as a gOperator.
+type gFastOperator gOperator
+
+// Parse implements participle.Parseable.
+func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
+	tok := lex.Peek()
+	if tok.EOF() {
+		return &participle.UnexpectedTokenError{Unexpected: *tok, Expect: "operator"}
+	}
+	p := exprParser{lex: lex}
+	o.Pos = tok.Pos
+	var err error
+	switch tok.Value {
+	case "where", "filter":
+		lex.Next()
+		o.Where = &gWhere{Keyword: tok.Value}
+		o.Where.Pred, err = p.expr()
+	case "extend":
+		lex.Next()
+		o.Extend = &gExtend{Keyword: tok.Value}
+		o.Extend.Columns, err = p.namedExprs()
+	case "project":
+		lex.Next()
+		o.Project = &gProject{Keyword: tok.Value}
+		o.Project.Columns, err = p.namedExprs()
+	case "take", "limit":
+		lex.Next()
+		o.Take = &gTake{Keyword: tok.Value}
+		o.Take.Count, err = p.expr()
+	case "count":
+		lex.Next()
+		o.Count = &gCount{Keyword: tok.Value}
+	case "sort", "order":
+		lex.Next()
+		o.Sort = &gSort{Keyword: tok.Value}
+		if err = p.expect("by"); err == nil {
+			o.Sort.Keys, err = p.sortKeys()
+		}
+	case "summarize":
+		lex.Next()
+		o.Summ, err = p.summarize()
+	default:
+		return participle.NextMatch
+	}
+	if err != nil {
+		return failed(lex, p.fail(err))
+	}
+	o.EndPos = p.endPos()
+	return nil
+}
+
+// namedExprs reads one or more [Name =] Expr separated by commas.
+func (p *exprParser) namedExprs() ([]*gNamedExpr, error) {
+	var out []*gNamedExpr
+	for {
+		n := &gNamedExpr{}
+		if err := p.namedExprInto(n); err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+		if p.peekValue() != "," {
+			return out, nil
+		}
+		p.lex.Next()
+	}
+}
+
+func (p *exprParser) namedExprInto(n *gNamedExpr) error {
+	tok := p.lex.Peek()
+	if tok.EOF() {
+		return p.unexpected("expression")
+	}
+	n.Pos = tok.Pos
+	if name, ok := p.optionalName(); ok {
+		n.Name = name
+	}
+	x, err := p.expr()
+	if err != nil {
+		return err
+	}
+	n.Expr = x
+	n.EndPos = p.endPos()
+	return nil
+}
+
+// sortKeys reads Expr [asc|desc] [nulls first|last], ...
+func (p *exprParser) sortKeys() ([]*gSortKey, error) {
+	var out []*gSortKey
+	for {
+		tok := p.lex.Peek()
+		if tok.EOF() {
+			return nil, p.unexpected("expression")
+		}
+		k := &gSortKey{Pos: tok.Pos}
+		x, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		k.Expr = x
+		if v := p.peekValue(); v == "asc" || v == "desc" {
+			k.Dir = v
+			p.lex.Next()
+		}
+		if p.peekValue() == "nulls" {
+			p.lex.Next()
+			v := p.peekValue()
+			if v != "first" && v != "last" {
+				return nil, p.unexpected("'first' or 'last'")
+			}
+			k.Nulls = v
+			p.lex.Next()
+		}
+		k.EndPos = p.endPos()
+		out = append(out, k)
+		if p.peekValue() != "," {
+			return out, nil
+		}
+		p.lex.Next()
+	}
+}
+
+// summarize reads what follows the keyword: [hint.name = value …]
+// [aggregates] [by groups].
+func (p *exprParser) summarize() (*gSummarize, error) {
+	s := &gSummarize{}
+	for p.peekValue() == "hint" && p.peek2Value() == "." {
+		p.lex.Next()
+		p.lex.Next()
+		name := p.lex.Peek()
+		if name.Type != tokIdent {
+			return nil, p.unexpected("a hint name")
+		}
+		p.lex.Next()
+		if err := p.expect("="); err != nil {
+			return nil, err
+		}
+		if t := p.lex.Peek().Type; t != tokIdent && t != tokString && t != tokNumber {
+			return nil, p.unexpected("a hint value")
+		}
+		p.lex.Next()
+		s.Hints = append(s.Hints, name.Value)
+	}
+	if v := p.peekValue(); v != "by" {
+		// The aggregates are optional: nothing that starts an expression
+		// leaves them out, as in the grammar's ( … )?.
+		cp := p.lex.MakeCheckpoint()
+		start := p.lex.Peek().Pos.Offset
+		aggs, err := p.namedExprs()
+		switch {
+		case err == nil:
+			s.Aggs = aggs
+		case errOffset(err) > start:
+			return nil, err
+		default:
+			p.lex.LoadCheckpoint(cp)
+		}
+	}
+	if p.peekValue() == "by" {
+		p.lex.Next()
+		by, err := p.namedExprs()
+		if err != nil {
+			return nil, err
+		}
+		s.By = by
+	}
+	return s, nil
+}
