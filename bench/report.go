@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socq/socq/ingest"
 	"github.com/socq/socq/server/loadtest"
 )
 
@@ -180,7 +181,7 @@ func (r *report) markdown(cfg config) string {
 	p("Every figure is the median of %d repetitions (fewer on the whole history, see below). Contenders run side by side in the same run, interleaved (the order alternates each repetition), so a ratio compares two measurements taken under the same load. ", cfg.reps)
 	p("The machine is shared: other work was running (load average %s at the end of the run), so absolute times are noisy and the ratios are what count.\n\n", r.machine.loadavg)
 	p("| machine | |\n|---|---|\n")
-	p("| CPU | %s, %d cores |\n| memory | %s |\n| OS | %s |\n| Go | %s |\n| DuckDB | %s, `memory_limit` %s (DuckDB's default, 80%% of RAM; socq does not change it), `threads` %s |\n\n",
+	p("| CPU | %s, %d cores |\n| memory | %s |\n| OS | %s |\n| Go | %s |\n| DuckDB | %s, `memory_limit` %s (DuckDB's default, 80%% of RAM, for socq query and read_json; socq ingest into a file sets 512MB, ingest.MemoryLimit), `threads` %s |\n\n",
 		r.machine.cpu, r.machine.cores, r.machine.memory, r.machine.os, r.machine.goVer, r.duckdb, r.memoryLimit, r.threads)
 	p("The history: `socq gen --incidents %d --days %d --seed %d`, %d snapshot rows, %.0f MB of NDJSON (%.1f rows per incident). It is generated into a temporary directory and removed afterwards.\n\n",
 		cfg.incidents, cfg.days, cfg.seed, r.rows, float64(r.bytes)/1e6, float64(r.rows)/float64(cfg.incidents))
@@ -239,7 +240,7 @@ func (r *report) markdown(cfg config) string {
 		p("\n![time per row against history size](%s)\n", chart)
 	}
 	p("\nOn the whole history the ingest, the scaling queries and the cold processes repeat %d times (the longest measurements, seconds to minutes each depending on the load of the machine), the smaller sizes %d times.\n", cfg.repsAt(true), cfg.repsAt(false))
-	p("\nPeak resident memory (`getrusage` of the child process): `socq ingest` of %d rows **%s**; the heaviest query (%s, `socq query` process) **%s**. DuckDB's memory limit is its default, %s (80%% of RAM); socq sets none.\n",
+	p("\nPeak resident memory (`getrusage` of the child process): `socq ingest` of %d rows **%s**; the heaviest query (%s, `socq query` process) **%s**. DuckDB's memory limit is its default, %s (80%% of RAM), for the query; socq ingest sets "+ingest.MemoryLimit+" unless --memory-limit or SOCQ_MEMORY_LIMIT is set.\n",
 		full.rows, mib(maxRSS(full.socqIngest)), heaviestQuery, mib(maxRSS(r.e2e.socq)), r.memoryLimit)
 
 	p("\n## 5. End to end\n\nA cold process answering the audit article's third query on the %d-row database: `socq query --db F -o csv -f q.kql` (CSV to a discarded pipe), against a process that opens the same file with DuckDB and runs the SQL socq compiles the query to (`socq query --explain`), every row fetched. The difference is socq's own work in a cold process: start-up, parsing, compiling, the query `bag_unpack` asks the database for its columns (a second pass over the data), and writing CSV.\n\n", full.rows)
@@ -317,7 +318,7 @@ func (r *report) notes() []string {
 			out = append(out, "**Compile time**: a CPU profile of parse+compile over the golden queries puts about half of the time in participle's backtracking parser (the grammar's disjunctions try alternatives and allocate as they go), much of the rest in allocating and collecting garbage, and about a tenth in the compiler itself. Reaching 50 µs needs a hand-written recursive-descent parser in parser/ (the AST it lowers to can stay), which is beyond this change.")
 		case strings.HasPrefix(v.what, "ingest peak RSS"):
 			full := r.sizes[len(r.sizes)-1]
-			out = append(out, "**Ingest memory**: the peak is DuckDB's, not Go's (the Go heap stays under 4 MB: no garbage collection runs during an ingest), and it grows with the file (see the ingest table); DuckDB's own read_json into the same table peaked at "+mib(maxRSS(full.readJSON))+" on the same file. Setting DuckDB's `memory_limit` to 400 MB did not lower it on the 72 000-row file (636 MiB against 650 MiB) and made the load twice as slow, so it is not the buffer pool; the likely cause is the whole file inserted in one transaction, whose uncommitted rows DuckDB holds in memory. Loading in batches of row groups, each committed, would bound it, at the cost of the all-or-nothing load per file.")
+			out = append(out, "**Ingest memory**: the peak is DuckDB's, not Go's (the Go heap stays under 4 MB). DuckDB keeps the blocks a load writes in its buffer pool until the pool reaches memory_limit, which socq ingest sets to "+ingest.MemoryLimit+" unless --memory-limit or SOCQ_MEMORY_LIMIT is set (a limit from the environment of this run applies to the ingest too); DuckDB's own read_json into the same table, under DuckDB's default limit, peaked at "+mib(maxRSS(full.readJSON))+" on the same file.")
 		case strings.HasPrefix(v.what, "time per row"):
 			out = append(out, "**Scaling**: time per row grew by "+v.measured+"; "+r.sqlGrowth()+" The largest size runs the fewest repetitions (see section 4) on a machine whose load changed through the run, so a step this size is within the noise of one run; where the yardstick grew alike, the cause is DuckDB on this machine, not socq.")
 		case v.what == "the whole run":

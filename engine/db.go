@@ -86,6 +86,12 @@ type Options struct {
 	// (80% of the machine's memory). It is set before the configuration is
 	// locked, so SQL cannot raise it.
 	MemoryLimit string
+	// DefaultMemoryLimit replaces DuckDB's default when neither MemoryLimit
+	// nor $SOCQ_MEMORY_LIMIT is set. Ingest sets it: DuckDB keeps every
+	// block it writes in its buffer pool until the pool reaches the limit,
+	// so with DuckDB's default (80% of RAM) a large load's memory grows
+	// with the file.
+	DefaultMemoryLimit string
 }
 
 // DB is socq's database: the only place that talks to DuckDB.
@@ -118,6 +124,9 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	memoryLimit := strings.TrimSpace(opts.MemoryLimit)
 	if memoryLimit == "" {
 		memoryLimit = strings.TrimSpace(os.Getenv("SOCQ_MEMORY_LIMIT"))
+	}
+	if memoryLimit == "" {
+		memoryLimit = strings.TrimSpace(opts.DefaultMemoryLimit)
 	}
 	var lock *fileLock
 	if path != "" {

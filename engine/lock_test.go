@@ -203,15 +203,18 @@ func TestMemoryLimit(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "h.duckdb")
 	for _, c := range []struct {
-		opt, env, want, wantErr string
+		opt, env, def, want, wantErr string
 	}{
+		{def: "512MB", want: "488.2 MiB"},
+		{opt: "100MB", def: "512MB", want: "95.3 MiB"},
+		{env: "64MiB", def: "512MB", want: "64.0 MiB"},
 		{opt: "100MB", want: "95.3 MiB"},
 		{opt: "1GiB", env: "2GiB", want: "1.0 GiB"},
 		{env: "64MiB", want: "64.0 MiB"},
 		{opt: "lots", wantErr: `memory limit "lots": `},
 	} {
 		t.Setenv("SOCQ_MEMORY_LIMIT", c.env)
-		db, err := Open(ctx, path, Options{MemoryLimit: c.opt})
+		db, err := Open(ctx, path, Options{MemoryLimit: c.opt, DefaultMemoryLimit: c.def})
 		if c.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 				t.Errorf("%q: err = %v, want %q", c.opt, err, c.wantErr)

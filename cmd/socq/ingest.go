@@ -38,7 +38,7 @@ and the exit code is 1; the file's good rows are still loaded.`,
 		},
 	}
 	dbFlag(cmd, &opts.db)
-	memoryLimitFlag(cmd, &opts.memoryLimit)
+	memoryLimitFlag(cmd, &opts.memoryLimit, ingest.MemoryLimit)
 	cmd.Flags().StringVar(&opts.rejects, "rejects", "", "write rejected rows here (default: next to the database, FILE.rejects.ndjson)")
 	return cmd
 }

@@ -64,7 +64,7 @@ func newQueryCmd(ios *ioStreams) *cobra.Command {
 	cmd.Flags().StringVarP(&opts.file, "file", "f", "", "read the query from FILE")
 	cmd.Flags().BoolVar(&opts.explain, "explain", false, "print the SQL the query compiles to instead of running it")
 	cmd.Flags().DurationVar(&opts.timeout, "timeout", defaultQueryTimeout, "cancel the query when it runs longer than this (0: no limit)")
-	memoryLimitFlag(cmd, &opts.memoryLimit)
+	memoryLimitFlag(cmd, &opts.memoryLimit, "80% of RAM")
 	cmd.Flags().StringArrayVar(&opts.params, "param", nil, "set a workbook parameter {NAME} (repeatable); TimeRange takes a timespan (default "+parser.DefaultTimeRange+") or START..END")
 	return cmd
 }

@@ -67,9 +67,10 @@ func (s *ioStreams) dbOptions(command, memoryLimit string) engine.Options {
 	return opts
 }
 
-// memoryLimitFlag adds --memory-limit.
-func memoryLimitFlag(cmd *cobra.Command, limit *string) {
-	cmd.Flags().StringVar(limit, "memory-limit", "", "the most memory DuckDB may use, e.g. 2GB or 512MiB (default $SOCQ_MEMORY_LIMIT, else 80% of RAM)")
+// memoryLimitFlag adds --memory-limit; def is the limit without the flag
+// and $SOCQ_MEMORY_LIMIT, as help text.
+func memoryLimitFlag(cmd *cobra.Command, limit *string, def string) {
+	cmd.Flags().StringVar(limit, "memory-limit", "", "the most memory DuckDB may use, e.g. 2GB or 512MiB (default $SOCQ_MEMORY_LIMIT, else "+def+")")
 }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
