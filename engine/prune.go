@@ -67,7 +67,9 @@ func (c *compiler) prunedCTEs(tail string) []string {
 		if len(kept) == len(all) {
 			continue
 		}
-		pruned := strings.Replace(a.sql, strings.Join(all, ", "), strings.Join(kept, ", "), 1)
+		// Every struct_pack of the fields (arg_max's, and any_value's for a group
+		// whose value is null in every row) loses the same fields.
+		pruned := strings.ReplaceAll(a.sql, strings.Join(all, ", "), strings.Join(kept, ", "))
 		indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") } // as addCTE writes
 		ctes[a.grouped] = strings.Replace(ctes[a.grouped], indent(a.sql), indent(pruned), 1)
 	}
