@@ -617,17 +617,7 @@ func (r *Recorder) change(ctx context.Context, by string, number int64, ifMatch,
 	}
 	var result *Incident
 	err := r.write(ctx, func(tx *engine.Tx) error {
-		s, err := loadIncident(ctx, tx, number)
-		if err != nil {
-			return err
-		}
-		if s.inc.deleted {
-			return deletedError(s)
-		}
-		if err := checkEtag(s, ifMatch); err != nil {
-			return err
-		}
-		actor, err := resolvePerson(ctx, tx, by)
+		s, actor, err := openForChange(ctx, tx, by, number, ifMatch)
 		if err != nil {
 			return err
 		}
@@ -641,11 +631,9 @@ func (r *Recorder) change(ctx context.Context, by string, number int64, ifMatch,
 			return nil
 		}
 		at := r.now(s.timeGenerated)
-		stamp(inc, before, at, actor.ModifiedBy())
-		if err := writeSnapshot(ctx, tx, inc, inc.Tasks, at, inc.ModifiedBy); err != nil {
+		if err := recordChange(ctx, tx, inc, before, actor, inc.Tasks, at); err != nil {
 			return err
 		}
-		inc.Etag = etagOf(inc.Name, at)
 		if trigger == "" {
 			result = inc
 			return nil
@@ -654,6 +642,38 @@ func (r *Recorder) change(ctx context.Context, by string, number int64, ifMatch,
 		return err
 	})
 	return result, err
+}
+
+// openForChange loads the latest row of incident number for a change by
+// by: it must exist, not be deleted and (when ifMatch is given) still have
+// that etag.
+func openForChange(ctx context.Context, tx *engine.Tx, by string, number int64, ifMatch string) (*snapshotState, Person, error) {
+	s, err := loadIncident(ctx, tx, number)
+	if err != nil {
+		return nil, Person{}, err
+	}
+	if s.inc.deleted {
+		return nil, Person{}, deletedError(s)
+	}
+	if err := checkEtag(s, ifMatch); err != nil {
+		return nil, Person{}, err
+	}
+	actor, err := resolvePerson(ctx, tx, by)
+	if err != nil {
+		return nil, Person{}, err
+	}
+	return s, actor, nil
+}
+
+// recordChange stamps inc (changed from before by actor at at) and
+// appends its snapshot row with the given task list.
+func recordChange(ctx context.Context, tx *engine.Tx, inc, before *Incident, actor Person, tasks []Task, at time.Time) error {
+	stamp(inc, before, at, actor.ModifiedBy())
+	if err := writeSnapshot(ctx, tx, inc, tasks, at, inc.ModifiedBy); err != nil {
+		return err
+	}
+	inc.Etag = etagOf(inc.Name, at)
+	return nil
 }
 
 func checkEtag(s *snapshotState, ifMatch string) error {

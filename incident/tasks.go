@@ -175,14 +175,7 @@ func (r *Recorder) taskChange(ctx context.Context, by string, number int64, fn f
 	}
 	var result *Incident
 	err := r.write(ctx, func(tx *engine.Tx) error {
-		s, err := loadIncident(ctx, tx, number)
-		if err != nil {
-			return err
-		}
-		if s.inc.deleted {
-			return deletedError(s)
-		}
-		actor, err := resolvePerson(ctx, tx, by)
+		s, actor, err := openForChange(ctx, tx, by, number, "")
 		if err != nil {
 			return err
 		}
@@ -193,11 +186,9 @@ func (r *Recorder) taskChange(ctx context.Context, by string, number int64, fn f
 		if err != nil {
 			return err
 		}
-		stamp(inc, before, at, actor.ModifiedBy())
-		if err := writeSnapshot(ctx, tx, inc, row, at, inc.ModifiedBy); err != nil {
+		if err := recordChange(ctx, tx, inc, before, actor, row, at); err != nil {
 			return err
 		}
-		inc.Etag = etagOf(inc.Name, at)
 		result = inc
 		return nil
 	})
