@@ -115,7 +115,7 @@ func TestQueriesCannotEscape(t *testing.T) {
 	}
 	defer db.Close()
 	tableBefore := snapshot(t, db)
-	dirBefore := listing(t, dir)
+	dirBefore := engine.DirListing(t, dir)
 
 	for _, c := range escapeCases(secret, dir) {
 		t.Run(c.name, func(t *testing.T) {
@@ -150,7 +150,7 @@ func TestQueriesCannotEscape(t *testing.T) {
 	if got := snapshot(t, db); got != tableBefore {
 		t.Errorf("the table changed")
 	}
-	if got := listing(t, dir); got != dirBefore {
+	if got := engine.DirListing(t, dir); got != dirBefore {
 		t.Errorf("the directory changed:\n%s\nwant\n%s", got, dirBefore)
 	}
 }
@@ -175,26 +175,4 @@ func snapshot(t *testing.T, db *engine.DB) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprint(rows)
-}
-
-// listing lists the files of dir with their sizes and times, but the lock
-// file, which records its latest holder.
-func listing(t *testing.T, dir string) string {
-	t.Helper()
-	var b strings.Builder
-	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
-		if err != nil || strings.HasSuffix(p, ".lock") {
-			return err
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		fmt.Fprintln(&b, p, info.Mode(), info.Size(), info.ModTime())
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b.String()
 }

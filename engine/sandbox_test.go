@@ -126,7 +126,7 @@ func TestSandboxRefusesSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Close()
-	before := dirListing(t, dir)
+	before := DirListing(t, dir)
 
 	q := QuoteString(secret)
 	for _, opts := range []Options{{ReadOnly: true, Command: "query"}, {Command: "ingest"}} {
@@ -169,7 +169,7 @@ func TestSandboxRefusesSQL(t *testing.T) {
 		}
 		db.Close()
 	}
-	if after := dirListing(t, dir); after != before {
+	if after := DirListing(t, dir); after != before {
 		t.Errorf("the directory changed:\n%s\nwant\n%s", after, before)
 	}
 }
@@ -201,9 +201,10 @@ func toText(v any) string {
 	return strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(fmt.Sprint(v), "\n", " "), "\t", " "))
 }
 
-// dirListing lists a directory's files (but the lock file, whose record
-// changes with each holder) with their sizes and times.
-func dirListing(t *testing.T, dir string) string {
+// DirListing lists a directory's files (but the lock file, whose record
+// changes with each holder) with their sizes and times, so a test can tell
+// that nothing in it changed. Exported for the external tests (escape_test.go).
+func DirListing(t *testing.T, dir string) string {
 	t.Helper()
 	var b strings.Builder
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
