@@ -240,15 +240,12 @@ func writeHistory(path string, opts gen.Options) (int, int64, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	cw := &countingWriter{w: bufio.NewWriterSize(f, 1<<20)}
+	cw := &gen.Counter{W: f} // gen.Write buffers its output
 	err = gen.Write(cw, opts)
-	if err == nil {
-		err = cw.w.(*bufio.Writer).Flush()
-	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return cw.lines, cw.n, err
+	return cw.Lines, cw.Bytes, err
 }
 
 // writePrefix copies the first n lines of src to dst.
@@ -279,19 +276,6 @@ func writePrefix(src, dst string, n int) (int64, error) {
 		return 0, err
 	}
 	return size, out.Close()
-}
-
-type countingWriter struct {
-	w     io.Writer
-	n     int64
-	lines int
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	c.lines += bytes.Count(p[:n], []byte("\n"))
-	return n, err
 }
 
 // settings reads DuckDB's memory limit, thread count and version.

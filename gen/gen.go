@@ -34,6 +34,7 @@ package gen
 
 import (
 	"bufio"
+	"bytes"
 	"container/heap"
 	"fmt"
 	"hash/fnv"
@@ -238,4 +239,20 @@ func nameGUID(kind, name string) string {
 
 func formatGUID(b [16]byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// Counter counts the bytes and lines written through it to W: the size
+// and, in NDJSON, the number of rows of a history, for callers that size
+// one by its output (the benchmarks).
+type Counter struct {
+	W     io.Writer
+	Bytes int64
+	Lines int
+}
+
+func (c *Counter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.Bytes += int64(n)
+	c.Lines += bytes.Count(p[:n], []byte("\n"))
+	return n, err
 }

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"os"
@@ -92,38 +91,24 @@ func readJSONInto(tb testing.TB, ctx context.Context, dbPath, path string) {
 // seed, so a size always gives the same file.
 func writeSampleNDJSON(tb testing.TB, path string, size int64) {
 	const seed, probe = 1, 500
-	sample := &countingWriter{w: io.Discard}
+	sample := &gen.Counter{W: io.Discard}
 	if err := gen.Write(sample, gen.Options{Incidents: probe, Seed: seed}); err != nil {
 		tb.Fatal(err)
 	}
-	incidents := max(1, int(size*probe/sample.n))
+	incidents := max(1, int(size*probe/sample.Bytes))
 
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	cw := &countingWriter{w: f}
+	cw := &gen.Counter{W: f}
 	if err := gen.Write(cw, gen.Options{Incidents: incidents, Seed: seed}); err != nil {
 		tb.Fatal(err)
 	}
 	if err := f.Close(); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Logf("%s: %d incidents, %d rows, %d MB", path, incidents, cw.lines, cw.n>>20)
-}
-
-// countingWriter counts the bytes and lines written through it.
-type countingWriter struct {
-	w     io.Writer
-	n     int64
-	lines int
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	c.lines += bytes.Count(p[:n], []byte("\n"))
-	return n, err
+	tb.Logf("%s: %d incidents, %d rows, %d MB", path, incidents, cw.Lines, cw.Bytes>>20)
 }
 
 func envInt(tb testing.TB, name string, def int) int {
