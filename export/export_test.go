@@ -287,26 +287,11 @@ func TestQueryRoundTrip(t *testing.T) {
 		if err != nil || n != int64(len(rows)) {
 			t.Fatalf("WriteArrow: %d rows, %v", n, err)
 		}
-		r, err := ipc.NewReader(&b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Release()
-		var recs []arrow.RecordBatch
-		for r.Next() {
-			rec := r.RecordBatch()
-			rec.Retain()
-			recs = append(recs, rec)
-		}
-		if err := r.Err(); err != nil {
-			t.Fatal(err)
-		}
-		tbl := array.NewTableFromRecords(r.Schema(), recs)
-		names, got := tableRows(tbl)
+		schema, names, got := readIPC(t, &b)
 		if !reflect.DeepEqual(names, wantNames) {
 			t.Errorf("names %q, want %q", names, wantNames)
 		}
-		checkSchema(t, r.Schema(), "duration[us]")
+		checkSchema(t, schema, "duration[us]")
 		diffRows(t, "arrow", want, got)
 	})
 
@@ -390,4 +375,25 @@ func checkSchema(t *testing.T, s *arrow.Schema, timespan string) {
 	if v, _ := s.Field(4).Metadata.GetValue(KQLTypeKey); v != "dynamic" {
 		t.Errorf("Task metadata %s = %q, want dynamic", KQLTypeKey, v)
 	}
+}
+
+// readIPC reads an Arrow IPC stream back into its schema, column names and rows.
+func readIPC(t *testing.T, b *bytes.Buffer) (*arrow.Schema, []string, [][]any) {
+	t.Helper()
+	r, err := ipc.NewReader(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Release()
+	var recs []arrow.RecordBatch
+	for r.Next() {
+		rec := r.RecordBatch()
+		rec.Retain()
+		recs = append(recs, rec)
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	names, rows := tableRows(array.NewTableFromRecords(r.Schema(), recs))
+	return r.Schema(), names, rows
 }

@@ -7,32 +7,9 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/socq/socq/engine"
 )
-
-// readIPC reads an Arrow IPC stream back into rows.
-func readIPC(t *testing.T, b *bytes.Buffer) (*arrow.Schema, [][]any) {
-	t.Helper()
-	r, err := ipc.NewReader(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Release()
-	var recs []arrow.RecordBatch
-	for r.Next() {
-		rec := r.RecordBatch()
-		rec.Retain()
-		recs = append(recs, rec)
-	}
-	if err := r.Err(); err != nil {
-		t.Fatal(err)
-	}
-	_, rows := tableRows(array.NewTableFromRecords(r.Schema(), recs))
-	return r.Schema(), rows
-}
 
 // TestNativeArrowMatchesRows: in a build with the duckdb_arrow tag (CI runs
 // this package's tests with it too), DuckDB's own Arrow batches give the
@@ -64,8 +41,8 @@ func TestNativeArrowMatchesRows(t *testing.T) {
 		if err != nil || n1 != n2 {
 			t.Fatalf("%s: rows: %d vs %d, %v", q, n1, n2, err)
 		}
-		s1, r1 := readIPC(t, &native)
-		s2, r2 := readIPC(t, &rows)
+		s1, _, r1 := readIPC(t, &native)
+		s2, _, r2 := readIPC(t, &rows)
 		if !s1.Equal(s2) {
 			t.Errorf("%s: schemas differ:\n%s\n%s", q, s1, s2)
 		}
