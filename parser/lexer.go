@@ -194,14 +194,19 @@ func optionalH(s string) int {
 	return 0
 }
 
-// multiString matches ```...``` and ~~~...~~~.
+// multiString matches ```...``` (no backtick inside) and ~~~...~~~ (a ~
+// or ~~ may stand inside).
 func multiString(s string) int {
 	h := optionalH(s)
-	for _, fence := range []string{"```", "~~~"} {
-		if strings.HasPrefix(s[h:], fence) {
-			if end := strings.Index(s[h+3:], fence); end >= 0 {
-				return h + 3 + end + 3
-			}
+	switch {
+	case strings.HasPrefix(s[h:], "```"):
+		// The first backtick after the opening fence must start the closing one.
+		if end := strings.IndexByte(s[h+3:], '`'); end >= 0 && strings.HasPrefix(s[h+3+end:], "```") {
+			return h + 3 + end + 3
+		}
+	case strings.HasPrefix(s[h:], "~~~"):
+		if end := strings.Index(s[h+3:], "~~~"); end >= 0 {
+			return h + 3 + end + 3
 		}
 	}
 	return 0
