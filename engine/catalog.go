@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Column is a named, typed column as KQL sees it.
@@ -29,15 +30,25 @@ func (t *Table) Column(name string) (Column, bool) {
 
 // Catalog is the set of tables a query can reach. Nothing outside it is
 // addressable from KQL: no DuckDB table function, file or internal table.
+// A catalog and its tables are not changed after NewCatalog, so one catalog
+// can serve any number of compilations at once.
 type Catalog struct {
 	tables map[string]*Table
+	// scans hold each table's first stage, the SELECT of every column
+	// (written once: every query starts with it).
+	scans map[string]string
 }
 
 // NewCatalog returns a catalog holding tables.
 func NewCatalog(tables ...*Table) *Catalog {
-	c := &Catalog{tables: map[string]*Table{}}
+	c := &Catalog{tables: map[string]*Table{}, scans: map[string]string{}}
 	for _, t := range tables {
 		c.tables[t.Name] = t
+		sel := make([]string, len(t.Columns))
+		for i, col := range t.Columns {
+			sel[i] = QuoteIdent(col.Name)
+		}
+		c.scans[t.Name] = selectFrom(sel, QuoteIdent(t.Name), "")
 	}
 	return c
 }
@@ -59,7 +70,11 @@ func (c *Catalog) TableNames() []string {
 }
 
 // DefaultCatalog is the catalog of socq's database: the SecurityIncident table.
-func DefaultCatalog() *Catalog { return NewCatalog(SecurityIncident()) }
+func DefaultCatalog() *Catalog { return defaultCatalog() }
+
+// defaultCatalog is built once: catalogs are never changed, and building
+// one is a measurable part of compiling a short query.
+var defaultCatalog = sync.OnceValue(func() *Catalog { return NewCatalog(SecurityIncident()) })
 
 // SecurityIncidentTable is the name of the Sentinel incident history table.
 const SecurityIncidentTable = "SecurityIncident"

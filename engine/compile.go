@@ -179,20 +179,30 @@ func indentSQL(sql, prefix string) string {
 	}
 	var b strings.Builder
 	b.Grow(len(sql) + 8*len(prefix))
-	var quote byte // the quote sql is inside of, or 0
-	for i := 0; i < len(sql); i++ {
-		ch := sql[i]
-		b.WriteByte(ch)
-		switch {
-		case quote != 0 && ch == quote:
-			quote = 0 // a doubled quote closes and reopens: the same result
-		case quote == 0 && (ch == '\'' || ch == '"'):
-			quote = ch
-		case quote == 0 && ch == '\n':
-			b.WriteString(prefix)
+	for {
+		// Copy up to the next line break or quote, then deal with it.
+		i := strings.IndexAny(sql, "\n'\"")
+		if i < 0 {
+			b.WriteString(sql)
+			return b.String()
 		}
+		b.WriteString(sql[:i+1])
+		ch := sql[i]
+		sql = sql[i+1:]
+		if ch == '\n' {
+			b.WriteString(prefix)
+			continue
+		}
+		// Inside a quote up to its closing one; a doubled quote closes and
+		// reopens, with the same result.
+		end := strings.IndexByte(sql, ch)
+		if end < 0 {
+			b.WriteString(sql)
+			return b.String()
+		}
+		b.WriteString(sql[:end+1])
+		sql = sql[end+1:]
 	}
-	return b.String()
 }
 
 func (c *compiler) finish(sc *scope) *Plan {
@@ -282,13 +292,11 @@ func (c *compiler) table(id *parser.Ident) (*scope, error) {
 		}
 		return nil, err.WithHint("socq holds only these tables: %s", strings.Join(c.cat.TableNames(), ", "))
 	}
-	sc := &scope{cols: make([]scopeColumn, 0, len(t.Columns))}
-	sel := make([]string, len(t.Columns))
+	sc := &scope{cols: make([]scopeColumn, len(t.Columns))}
 	for i, col := range t.Columns {
-		sc.cols = append(sc.cols, scopeColumn{Column: col, sql: col.Name})
-		sel[i] = QuoteIdent(col.Name)
+		sc.cols[i] = scopeColumn{Column: col, sql: col.Name}
 	}
-	sc.from = c.addCTE(selectFrom(sel, QuoteIdent(t.Name), ""))
+	sc.from = c.addCTE(c.cat.scans[t.Name])
 	return sc, nil
 }
 
@@ -454,7 +462,7 @@ func indexOf(cols []projection, name string) int {
 // optional FROM suffix) and returns the new stage, assigning SQL names.
 func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix string) (*scope, error) {
 	out := &scope{cols: make([]scopeColumn, 0, len(cols))}
-	sqlNames := newSQLNames()
+	sqlNames := newSQLNames(len(cols))
 	sel := make([]string, len(cols), len(cols)+1)
 	for i, p := range cols {
 		id := sqlNames.assign(p.Name)
@@ -546,7 +554,7 @@ func (s nameSet) unique(base string) string {
 		base = "Column"
 	}
 	for i := 1; ; i++ {
-		if n := fmt.Sprintf("%s%d", base, i); !s[n] {
+		if n := base + strconv.Itoa(i); !s[n] {
 			return n
 		}
 	}
@@ -556,17 +564,20 @@ func (s nameSet) unique(base string) string {
 // the KQL name where that is already unique (so the SQL stays readable).
 type sqlNames map[string]bool
 
-func newSQLNames() sqlNames { return sqlNames{} }
+// newSQLNames makes room for about n names (a wide table's columns would
+// otherwise grow the map several times).
+func newSQLNames(n int) sqlNames { return make(sqlNames, n) }
 
 func (s sqlNames) assign(name string) string {
 	if name == "" {
 		name = "_" // DuckDB has no empty identifier
 	}
-	id := name
-	for i := 2; s[strings.ToLower(id)]; i++ {
-		id = fmt.Sprintf("%s_%d", name, i)
+	id, key := name, strings.ToLower(name)
+	for i := 2; s[key]; i++ {
+		id = name + "_" + strconv.Itoa(i)
+		key = strings.ToLower(id)
 	}
-	s[strings.ToLower(id)] = true
+	s[key] = true
 	return id
 }
 

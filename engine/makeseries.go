@@ -120,7 +120,7 @@ func (c *compiler) makeSeries(op *parser.MakeSeries, in *scope) (*scope, error) 
 	}
 	on = append(on, "s.b = bins.b")
 	out := &scope{}
-	sqlNames := newSQLNames()
+	sqlNames := newSQLNames(len(keys))
 	for i, k := range keys {
 		id := sqlNames.assign(k.Name)
 		outSel = append(outSel, "g.k"+fmt.Sprint(i)+" AS "+QuoteIdent(id))

@@ -61,7 +61,7 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 	// Stage 1 computes the lists beside the input columns; stage 2 unnests
 	// them in parallel; stage 3, only for `to typeof(T)`, converts elements
 	// (unnest cannot sit inside the CASE a conversion needs).
-	listNames := newSQLNames()
+	listNames := newSQLNames(len(in.cols) + len(exps))
 	for _, col := range in.cols {
 		listNames.assign(col.sql)
 	}

@@ -41,57 +41,104 @@ func (c *compiler) probeSQL(tail string) string {
 // name keeps it, so the analysis can keep a field it need not keep, never
 // drop one it needs. The first field, the maximised value, always stays.
 func (c *compiler) prunedCTEs(tail string) []string {
-	ctes := append([]string(nil), c.ctes...)
+	st := newStages(c.ctes)
 	// Latest first: a later struct that stops naming a column may free an
 	// earlier one.
 	for i := len(c.argStructs) - 1; i >= 0; i-- {
 		a := c.argStructs[i]
 		all := make([]string, len(a.fields))
 		kept := []string{a.fields[0].pack}
+		// Dropping one field's items does not change what another field's
+		// column is found in, so each stage is rewritten once per struct.
+		drop := map[int]map[string]bool{}
 		for j, f := range a.fields {
 			all[j] = f.pack
 			if j == 0 {
 				continue
 			}
-			passes, used := passedOn(ctes[a.unpacked+1:], tail, f.column)
+			passes, used := st.passedOn(a.unpacked+1, tail, f.column)
 			if used {
 				kept = append(kept, f.pack)
 				continue
 			}
-			ctes[a.unpacked] = strings.Replace(ctes[a.unpacked], ", "+f.unpack, "", 1)
+			dropItem := func(k int, item string) {
+				if drop[k] == nil {
+					drop[k] = map[string]bool{}
+				}
+				drop[k][item] = true
+			}
+			dropItem(a.unpacked, f.unpack)
 			for _, k := range passes {
-				k += a.unpacked + 1
-				ctes[k] = withoutItem(ctes[k], f.column)
+				dropItem(k, f.column)
 			}
 		}
 		if len(kept) == len(all) {
 			continue
 		}
+		for k, items := range drop {
+			st.withoutItems(k, items)
+		}
 		// Every struct_pack of the fields (arg_max's, and any_value's for a group
 		// whose value is null in every row) loses the same fields.
 		pruned := strings.ReplaceAll(a.sql, strings.Join(all, ", "), strings.Join(kept, ", "))
 		indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") } // as addCTE writes
-		ctes[a.grouped] = strings.Replace(ctes[a.grouped], indent(a.sql), indent(pruned), 1)
+		st.set(a.grouped, strings.Replace(st.ctes[a.grouped], indent(a.sql), indent(pruned), 1))
 	}
-	return ctes
+	return st.ctes
 }
 
-// passedOn follows column (a quoted SQL name) through the stages after the
-// one that makes it. It reports the stages that only pass it on, and
-// whether any stage or the tail reads it otherwise.
-func passedOn(stages []string, tail, column string) (passes []int, used bool) {
-	for k, stage := range stages {
-		n := strings.Count(stage, column)
+// stages are the stages being pruned, with each one's select items split
+// once (selectItems) and split again only after the stage changes: a wide
+// arg_max(T, *) asks about every stage once per field.
+type stages struct {
+	ctes  []string
+	items [][]string
+	split []bool
+}
+
+// newStages copies ctes for pruning.
+func newStages(ctes []string) *stages {
+	return &stages{ctes: slices.Clone(ctes), items: make([][]string, len(ctes)), split: make([]bool, len(ctes))}
+}
+
+func (st *stages) set(k int, stage string) {
+	st.ctes[k] = stage
+	st.split[k] = false
+}
+
+func (st *stages) selectItems(k int) []string {
+	if !st.split[k] {
+		st.items[k], st.split[k] = selectItems(st.ctes[k]), true
+	}
+	return st.items[k]
+}
+
+// passedOn follows column (a quoted SQL name) through the stages from
+// index from on. It reports the stages that only pass it on, and whether
+// any stage or the tail reads it otherwise.
+func (st *stages) passedOn(from int, tail, column string) (passes []int, used bool) {
+	for k := from; k < len(st.ctes); k++ {
+		n := strings.Count(st.ctes[k], column)
 		if n == 0 {
 			continue
 		}
-		if items := selectItems(stage); n == 1 && len(items) > 1 && slices.Contains(items, column) {
+		if items := st.selectItems(k); n == 1 && len(items) > 1 && slices.Contains(items, column) {
 			passes = append(passes, k)
 			continue
 		}
 		return nil, true
 	}
 	return passes, strings.Contains(tail, column)
+}
+
+// withoutItems removes the select items of stage k that are in drop: a
+// column passed on unchanged (see passedOn), or an unpacked struct field.
+func (st *stages) withoutItems(k int, drop map[string]bool) {
+	head, body, _ := strings.Cut(st.ctes[k], "(\n  SELECT ")
+	_, rest, _ := strings.Cut(body, "\n  FROM ")
+	items := slices.DeleteFunc(slices.Clone(st.selectItems(k)), func(it string) bool { return drop[it] })
+	st.ctes[k] = head + "(\n  SELECT " + strings.Join(items, ", ") + "\n  FROM " + rest
+	st.items[k] = items
 }
 
 // selectItems splits the select list of a stage written by addCTE
@@ -130,13 +177,4 @@ func selectItems(stage string) []string {
 		}
 	}
 	return append(items, strings.TrimSpace(list[start:]))
-}
-
-// withoutItem removes the select item column from a stage that passes it
-// on (see passedOn).
-func withoutItem(stage, column string) string {
-	head, body, _ := strings.Cut(stage, "(\n  SELECT ")
-	_, rest, _ := strings.Cut(body, "\n  FROM ")
-	items := slices.DeleteFunc(selectItems(stage), func(it string) bool { return it == column })
-	return head + "(\n  SELECT " + strings.Join(items, ", ") + "\n  FROM " + rest
 }

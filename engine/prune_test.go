@@ -41,12 +41,18 @@ func TestPassedOn(t *testing.T) {
 		{"distinct keeps it", []string{pass, star, distinct}, "SELECT \"K\" AS \"K\" FROM s5", nil, true},
 	}
 	for _, tt := range tests {
-		passes, used := passedOn(tt.stages, tt.tail, `"Col"`)
+		st := newStages(tt.stages)
+		passes, used := st.passedOn(0, tt.tail, `"Col"`)
 		if used != tt.wantUsed || (!used && !slices.Equal(passes, tt.wantPasses)) {
 			t.Errorf("%s: passedOn = %v, %v; want %v, %v", tt.name, passes, used, tt.wantPasses, tt.wantUsed)
 		}
 	}
-	if got := withoutItem(pass, `"Col"`); got != "s3 AS (\n  SELECT \"K\", unnest(\"_mv0\") AS \"X\"\n  FROM s2\n)" {
-		t.Errorf("withoutItem = %q", got)
+	st := newStages([]string{pass})
+	st.withoutItems(0, map[string]bool{`"Col"`: true})
+	if got := st.ctes[0]; got != "s3 AS (\n  SELECT \"K\", unnest(\"_mv0\") AS \"X\"\n  FROM s2\n)" {
+		t.Errorf("withoutItems = %q", got)
+	}
+	if got := st.selectItems(0); !slices.Equal(got, selectItems(st.ctes[0])) {
+		t.Errorf("withoutItems left the split items %q", got)
 	}
 }

@@ -36,7 +36,7 @@ func (c *compiler) print(p *parser.Print) (*scope, error) {
 // datatable is an inline table of constant values, filled row by row.
 func (c *compiler) datatable(d *parser.Datatable) (*scope, error) {
 	out := &scope{}
-	sqlNames := newSQLNames()
+	sqlNames := newSQLNames(len(d.Columns))
 	names := newNameSet()
 	for _, col := range d.Columns {
 		t, ok := TypeByName(col.Type.Name)
@@ -205,7 +205,7 @@ func (c *compiler) union(u *parser.Union, in *scope) (*scope, error) {
 		}
 		outCols = append(outCols, Column{name, types[name][0]})
 	}
-	sqlNames := newSQLNames()
+	sqlNames := newSQLNames(len(outCols))
 	out := &scope{}
 	for _, col := range outCols {
 		out.cols = append(out.cols, scopeColumn{col, sqlNames.assign(col.Name)})

@@ -350,8 +350,9 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 				return nil, err
 			}
 			structs = append(structs, structSQL)
+			name := argStructName(len(structs) - 1)
 			for i := range fields {
-				fields[i].struct_ = fmt.Sprintf("_arg%d", len(structs))
+				fields[i].struct_ = name
 			}
 			cols = append(cols, fields...)
 			continue
@@ -365,7 +366,7 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 
 	// Stage 1 groups and aggregates; arg_max/arg_min yield structs that
 	// stage 2 unpacks into their columns.
-	sqlNames := newSQLNames()
+	sqlNames := newSQLNames(len(keys) + len(cols))
 	var sel []string
 	out := &scope{}
 	for _, k := range keys {
@@ -382,7 +383,7 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 		out.cols = append(out.cols, scopeColumn{col.Column, id})
 	}
 	for i, s := range structs {
-		sel = append(sel, s+" AS "+QuoteIdent(fmt.Sprintf("_arg%d", i+1)))
+		sel = append(sel, s+" AS "+QuoteIdent(argStructName(i)))
 	}
 	body := "SELECT " + strings.Join(sel, ", ") + "\nFROM " + in.from
 	if len(keys) > 0 {
@@ -419,8 +420,9 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 	// final holds the keys, then one column per entry of cols.
 	for i, s := range structs {
 		a := argStruct{grouped: groupedIndex, unpacked: len(c.ctes) - 1, sql: s}
+		name := argStructName(i)
 		for k, col := range cols {
-			if col.struct_ != fmt.Sprintf("_arg%d", i+1) {
+			if col.struct_ != name {
 				continue
 			}
 			j := len(keys) + k
@@ -431,6 +433,10 @@ func (c *compiler) summarize(op *parser.Summarize, in *scope) (*scope, error) {
 	}
 	return out, nil
 }
+
+// argStructName names the column of summarize's i-th arg_max/arg_min
+// struct (0-based) in its grouping stage.
+func argStructName(i int) string { return "_arg" + strconv.Itoa(i+1) }
 
 // groupKeys compiles by expressions: named as written, or as Kusto derives
 // (bin(T, 1d) keeps T), unique within names.
@@ -531,7 +537,7 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 	var out []summarizeColumn
 	pack := make([]string, len(fields))
 	for i, f := range fields {
-		key := fmt.Sprintf("f%d", i)
+		key := "f" + strconv.Itoa(i)
 		pack[i] = key + " := " + f.x.sql
 		name := names.unique(f.name)
 		names.add(name)
