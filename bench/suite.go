@@ -303,15 +303,16 @@ func incidentWithTasks(ctx context.Context, db *engine.DB) (int, error) {
 	return n, err
 }
 
-// runKQL is socq answering a query: parse, compile (asking the database
-// what bag_unpack needs), execute, every row fetched and converted. each
-// sees every row.
+// runKQL is socq answering a query as socq query does: parse, compile
+// (asking the database what bag_unpack needs, bag_unpack's input staged in
+// a temporary table), execute, every row fetched and converted. each sees
+// every row.
 func runKQL(ctx context.Context, db *engine.DB, text string, each func([]engine.Column, []any) error) error {
 	q, err := parser.Parse(text)
 	if err != nil {
 		return err
 	}
-	plan, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Probe: db.Probe(ctx)})
+	plan, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Probe: db.Probe(ctx), Stager: db.Stager(ctx)})
 	if err != nil {
 		return err
 	}

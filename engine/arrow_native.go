@@ -20,6 +20,7 @@ const ArrowNative = true
 // conversion): schema is called once with the result's schema before any
 // batch, then batch with each record batch, valid only during the call.
 func (db *DB) QueryArrow(ctx context.Context, plan *Plan, schema func(*arrow.Schema) error, batch func(arrow.RecordBatch) error) error {
+	defer db.Release(plan) // after conn.Close: the one connection is busy until then
 	conn, err := db.sql.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("run query: %w", err)

@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"fmt"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/socq/socq/parser"
@@ -115,10 +118,16 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 	if c.opts.Probe == nil {
 		return nil, parser.Errorf(op.Span(), "bag_unpack's columns depend on the data: it needs a database to compile against")
 	}
+	all := in.cols
+	staged, err := c.stageInput(in, src.Name)
+	if err != nil {
+		return nil, parser.Errorf(op.Span(), "bag_unpack could not read the rows of '%s': %v", src.Name, err)
+	}
+	if staged != nil {
+		in = staged
+	}
 	col := QuoteIdent(src.sql)
-	keys := "\nSELECT e.key, list(DISTINCT " + probedJSONType("e") + " ORDER BY " + probedJSONType("e") + ")\nFROM " + in.from + ", json_each(" + in.from + "." + col + ") AS e" +
-		"\nWHERE json_type(" + in.from + "." + col + ") = 'OBJECT'\nGROUP BY e.key"
-	rows, err := c.opts.Probe(c.probeSQL(keys))
+	rows, err := c.bagKeys(in.from, col, staged != nil)
 	if err != nil {
 		return nil, parser.Errorf(op.Span(), "bag_unpack could not read the keys of '%s': %v", src.Name, err)
 	}
@@ -148,26 +157,39 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 	}
 	sort.Slice(slots, func(i, j int) bool { return slots[i].key < slots[j].key })
 
+	// One json_extract of every key reads each bag once (a json_extract
+	// per key would parse it once per key).
+	paths := make([]string, len(slots))
+	for i, sl := range slots {
+		paths[i] = jsonPointer(sl.key)
+	}
+	names := newSQLNames(len(in.cols) + 1)
+	for _, sc := range in.cols {
+		names.assign(sc.sql)
+	}
+	bag := QuoteIdent(names.assign("_bag"))
 	var cols []projection
 	for _, sc := range in.cols {
 		if sc.Name != src.Name {
 			cols = append(cols, projection{sc.Column, QuoteIdent(sc.sql)})
 		}
 	}
-	for _, s := range slots {
-		name := args.prefix + s.key
-		value := unpackedValue(col, s.key, s.t)
+	for i, sl := range slots {
+		name := args.prefix + sl.key
+		value := unpackedValue(bag+"["+strconv.Itoa(i+1)+"]", sl.t)
+		// A staged input lacks the columns nobody reads later; a key may
+		// still collide with one.
+		if args.conflict == "error" && name != src.Name && slices.ContainsFunc(all, func(sc scopeColumn) bool { return sc.Name == name }) {
+			return nil, parser.Errorf(op.Span(), "bag_unpack: the key '%s' of '%s' collides with the column '%s'", sl.key, src.Name, name).
+				WithHint("pass columnsConflict='replace_source' or 'keep_source', or an OutputColumnPrefix")
+		}
 		if i := indexOf(cols, name); i >= 0 {
-			switch args.conflict {
-			case "error":
-				return nil, parser.Errorf(op.Span(), "bag_unpack: the key '%s' of '%s' collides with the column '%s'", s.key, src.Name, name).
-					WithHint("pass columnsConflict='replace_source' or 'keep_source', or an OutputColumnPrefix")
-			case "replace_source":
-				cols[i] = projection{Column{name, s.t}, value}
+			if args.conflict == "replace_source" {
+				cols[i] = projection{Column{name, sl.t}, value}
 			}
 			continue
 		}
-		cols = append(cols, projection{Column{name, s.t}, value})
+		cols = append(cols, projection{Column{name, sl.t}, value})
 	}
 	if len(cols) == 0 {
 		// Kusto's table then has its rows but no columns; later operators
@@ -176,7 +198,53 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		// KQL name reaches.
 		return &scope{from: c.addCTE("SELECT NULL AS \"_socq_no_columns\"\nFROM " + in.from)}, nil
 	}
+	if len(slots) > 0 {
+		in = &scope{cols: in.cols, order: in.order, from: c.addCTE("SELECT *, json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS " + bag + "\nFROM " + in.from)}
+	}
 	return c.emitProjection(cols, in, "")
+}
+
+// bagKeys asks the database for the top-level keys of the bags in column
+// col of from, each with the list of its values' JSON types (probedJSONType).
+// From a staged table it reads the keys and then their values with one
+// json_extract of every key, which is quicker than json_each's row per
+// key; otherwise each question would run the pipeline before bag_unpack
+// again, so it asks once, through json_each.
+func (c *compiler) bagKeys(from, col string, staged bool) ([][]any, error) {
+	bags := "\nFROM " + from + "\nWHERE json_type(" + from + "." + col + ") = 'OBJECT'"
+	if !staged {
+		return c.opts.Probe(c.probeSQL("\nSELECT e.key, list(DISTINCT " + probedJSONType("e.type", "e.value") + " ORDER BY " + probedJSONType("e.type", "e.value") + ")" +
+			"\nFROM " + from + ", json_each(" + from + "." + col + ") AS e" + strings.TrimPrefix(bags, "\nFROM "+from) + "\nGROUP BY e.key"))
+	}
+	rows, err := c.opts.Probe(c.probeSQL("\nSELECT DISTINCT unnest(json_keys(" + col + ")) AS k" + bags + "\nORDER BY k"))
+	if err != nil || len(rows) == 0 {
+		return nil, err
+	}
+	paths := make([]string, len(rows))
+	types := make([]string, len(rows))
+	for i, r := range rows {
+		key, _ := r[0].(string)
+		paths[i] = jsonPointer(key)
+		v := "v[" + strconv.Itoa(i+1) + "]"
+		t := probedJSONType("json_type("+v+")", v)
+		types[i] = "list(DISTINCT " + t + " ORDER BY " + t + ")"
+	}
+	lists, err := c.opts.Probe(c.probeSQL("\nSELECT " + strings.Join(types, ", ") + "\nFROM (SELECT json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS v" + bags + ")"))
+	if err != nil {
+		return nil, err
+	}
+	if len(lists) != 1 || len(lists[0]) != len(rows) {
+		return nil, fmt.Errorf("the types of the keys came back as %d rows", len(lists))
+	}
+	for i := range rows {
+		rows[i] = []any{rows[i][0], lists[0][i]}
+	}
+	return rows, nil
+}
+
+// jsonPointer is the SQL string of the JSON pointer to a top-level key.
+func jsonPointer(key string) string {
+	return QuoteString("/" + strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1"))
 }
 
 // isoDateTime matches the ISO 8601 datetimes that Kusto reads out of a
@@ -189,8 +257,8 @@ const isoDateTime = `^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
 // (scalar-data-types/dynamic), which is why Microsoft's task queries can
 // take datetime_diff() of an unpacked createdTimeUtc. Numbers and GUIDs in
 // strings stay strings here.
-func probedJSONType(e string) string {
-	return "(CASE WHEN " + e + ".type = 'VARCHAR' AND regexp_full_match(" + e + ".value ->> '$', " + QuoteString(isoDateTime) + ") THEN 'DATETIME' ELSE " + e + ".type END)"
+func probedJSONType(jsonType, value string) string {
+	return "(CASE WHEN " + jsonType + " = 'VARCHAR' AND regexp_full_match(" + value + " ->> '$', " + QuoteString(isoDateTime) + ") THEN 'DATETIME' ELSE " + jsonType + " END)"
 }
 
 // slotType is the KQL type of a slot whose non-null values have these JSON
@@ -224,10 +292,8 @@ func slotType(jsonTypes []string) Type {
 	return t
 }
 
-// unpackedValue reads key from the bag column as type t.
-func unpackedValue(col, key string, t Type) string {
-	pointer := QuoteString("/" + strings.ReplaceAll(strings.ReplaceAll(key, "~", "~0"), "/", "~1"))
-	v := "json_extract(" + col + ", " + pointer + ")"
+// unpackedValue reads the JSON value v (a key of a bag) as type t.
+func unpackedValue(v string, t Type) string {
 	switch t {
 	case String:
 		return "coalesce(" + jsonText(v) + ", '')"

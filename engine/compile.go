@@ -26,6 +26,9 @@ type Plan struct {
 	// Render is the chart a trailing render operator asked for: its kind
 	// ("timechart") and options as written; empty without one.
 	Render struct{ Kind, Options string }
+	// Staged are the temporary tables SQL reads (see Stager): the plan runs
+	// only on the DB that staged them, once, and DB.Release drops them.
+	Staged []string
 }
 
 // CompileOptions adjust compilation.
@@ -37,12 +40,30 @@ type CompileOptions struct {
 	// (bag_unpack) and returns its rows. Nil means no data is at hand, and
 	// such operators are errors. DB.Probe provides one.
 	Probe func(sql string) ([][]any, error)
+	// Stager, with Probe, lets bag_unpack run the pipeline before it once,
+	// into a temporary table (see stage.go). Without one, the query runs
+	// that pipeline twice and its SQL stands alone, as --explain shows it.
+	Stager Stager
 }
 
 // Compile translates a parsed query into SQL over the catalog's tables.
 // Errors are *parser.Error pointing into the query text.
 func Compile(q *parser.Query, cat *Catalog, opts CompileOptions) (*Plan, error) {
-	c := &compiler{cat: cat, opts: opts, scalars: map[string]texpr{}, tables: map[string]tabularLet{}, funcs: map[string]*parser.Func{}}
+	c := &compiler{cat: cat, opts: opts, query: q.Pipe, scalars: map[string]texpr{}, tables: map[string]tabularLet{}, funcs: map[string]*parser.Func{}}
+	plan, err := c.compile(q)
+	if err != nil && len(c.staged) > 0 {
+		// Staging reads only some columns: compile again without it, so
+		// that the error (and its "did you mean") is the one it always is.
+		for _, t := range c.staged {
+			opts.Stager.Drop(t)
+		}
+		opts.Stager = nil
+		return Compile(q, cat, opts)
+	}
+	return plan, err
+}
+
+func (c *compiler) compile(q *parser.Query) (*Plan, error) {
 	for _, l := range q.Lets {
 		if err := c.let(l); err != nil {
 			return nil, err
@@ -83,6 +104,16 @@ type compiler struct {
 	// argStructs are the arg_max/arg_min structs whose unused fields
 	// prunedCTEs drops.
 	argStructs []argStruct
+	// query is the query's own pipeline; atTop is set while one of its
+	// operators compiles, with rest the operators after it (staging needs
+	// to know who reads its columns).
+	query *parser.Pipeline
+	atTop bool
+	rest  []parser.Operator
+	// staged are the temporary tables made so far; the stages before
+	// firstStage are in them and are not part of the SQL.
+	staged     []string
+	firstStage int
 }
 
 // tabularLet is a let-bound pipeline and the tabular lets it may refer to
@@ -225,7 +256,7 @@ func (c *compiler) finish(sc *scope) *Plan {
 	b.WriteString("WITH ")
 	b.WriteString(strings.Join(c.prunedCTEs(final), ",\n"))
 	b.WriteString(final)
-	plan := &Plan{SQL: b.String(), Columns: cols}
+	plan := &Plan{SQL: b.String(), Columns: cols, Staged: c.staged}
 	if c.render != nil {
 		plan.Render.Kind, plan.Render.Options = c.render.Kind, c.render.Options
 	}
@@ -245,7 +276,10 @@ func (c *compiler) pipeline(p *parser.Pipeline) (*scope, error) {
 			c.render = r
 			continue
 		}
-		if sc, err = c.operator(op, sc); err != nil {
+		c.atTop, c.rest = p == c.query, p.Ops[i+1:]
+		sc, err = c.operator(op, sc)
+		c.atTop = false
+		if err != nil {
 			return nil, err
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -99,6 +100,8 @@ type DB struct {
 	sql  *sql.DB
 	path string
 	lock *fileLock // nil for an in-memory database
+	// stages numbers the temporary tables of Stager.
+	stages atomic.Int64
 }
 
 // Open opens (and in write mode creates and migrates) the database at path.

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/socq/socq/engine"
 	"github.com/socq/socq/parser"
 )
 
 // FuzzCompileExecute: parsing and compiling never panic, every error is a
 // *parser.Error pointing into the query, and every query the compiler
-// accepts runs in DuckDB on the fixture history.
+// accepts runs in DuckDB on the fixture history, also as socq query
+// compiles it (bag_unpack's input staged), leaving no table behind.
 func FuzzCompileExecute(f *testing.F) {
 	for _, g := range goldenQueries(f) {
 		f.Add(g.query)
@@ -31,6 +33,18 @@ func FuzzCompileExecute(f *testing.F) {
 		}
 		if err := db.Query(ctx, plan, func([]any) error { return nil }); err != nil {
 			t.Fatalf("DuckDB rejected the SQL for %q: %v\n%s", query, err, plan.SQL)
+		}
+		// As socq query compiles it: bag_unpack's input staged.
+		q, _ := parser.Parse(query)
+		staged, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Now: goldenNow, Probe: db.Probe(ctx), Stager: db.Stager(ctx)})
+		if err != nil {
+			t.Fatalf("%q compiles, but not with a Stager: %v", query, err)
+		}
+		if err := db.Query(ctx, staged, func([]any) error { return nil }); err != nil {
+			t.Fatalf("DuckDB rejected the staged SQL for %q: %v\n%s", query, err, staged.SQL)
+		}
+		if rows, err := db.Probe(ctx)("SELECT table_name FROM duckdb_tables() WHERE temporary"); err != nil || len(rows) > 0 {
+			t.Fatalf("%q left temporary tables: %v %v", query, rows, err)
 		}
 	})
 }

@@ -32,6 +32,7 @@ func TestGolden(t *testing.T) {
 	}
 	ctx := context.Background()
 	db := fixtureDB(t)
+	staged := 0
 	for _, file := range files {
 		t.Run(caseName(file), func(t *testing.T) {
 			ar, err := txtar.ParseFile(file)
@@ -73,8 +74,49 @@ func TestGolden(t *testing.T) {
 					t.Errorf("%s differs\n--- got ---\n%s--- want ---\n%s", section, got[section], want)
 				}
 			}
+			if checkStaged(t, db, query, got) {
+				staged++
+			}
 		})
 	}
+	if !*update && staged < 3 {
+		t.Errorf("only %d golden cases staged bag_unpack's input: the staged path is hardly tested", staged)
+	}
+	rows, err := db.Probe(ctx)("SELECT table_name FROM duckdb_tables() WHERE temporary")
+	if err != nil || len(rows) > 0 {
+		t.Errorf("temporary tables left after the golden cases: %v %v", rows, err)
+	}
+}
+
+// checkStaged compiles query as socq query does, with a Stager, and checks
+// that it gives what the golden case wants: the same rows (the SQL differs
+// when bag_unpack's input is staged) or the same error. It reports whether
+// the query staged a table.
+func checkStaged(t *testing.T, db *engine.DB, query string, want map[string]string) bool {
+	t.Helper()
+	ctx := context.Background()
+	q, err := parser.Parse(query)
+	if err != nil {
+		return false
+	}
+	plan, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Now: goldenNow, Probe: db.Probe(ctx), Stager: db.Stager(ctx)})
+	if err != nil {
+		if got := renderError(query, err); got != want["want.err"] {
+			t.Errorf("staged: the error differs\n--- got ---\n%s--- want ---\n%s", got, want["want.err"])
+		}
+		return false
+	}
+	staged := len(plan.Staged) > 0
+	var out bytes.Buffer
+	w, _ := output.New(&out, "csv", plan.Columns)
+	if err := db.Query(ctx, plan, w.Row); err != nil {
+		t.Fatalf("staged: DuckDB rejected the compiled SQL: %v\n%s", err, plan.SQL)
+	}
+	w.Close()
+	if out.String() != want["want.csv"] {
+		t.Errorf("staged: the rows differ\n--- got ---\n%s--- want ---\n%s", out.String(), want["want.csv"])
+	}
+	return staged
 }
 
 // goldenQuery is the query of one golden case, named <area>/<case>.

@@ -30,7 +30,8 @@ func (c *compiler) probeSQL(tail string) string {
 	return "WITH " + strings.Join(c.prunedCTEs(tail), ",\n") + tail
 }
 
-// prunedCTEs returns the stages with the unused fields of every arg_max and
+// prunedCTEs returns the stages (from firstStage on: the earlier ones are
+// staged, see stage.go) with the unused fields of every arg_max and
 // arg_min struct removed, given tail, the SQL that follows the stages. A
 // field is unused when no later stage reads its column: every stage names
 // the columns it reads (a stage that passes all columns on is SELECT *, and
@@ -46,6 +47,9 @@ func (c *compiler) prunedCTEs(tail string) []string {
 	// earlier one.
 	for i := len(c.argStructs) - 1; i >= 0; i-- {
 		a := c.argStructs[i]
+		if a.grouped < c.firstStage {
+			break // staged already (stage.go)
+		}
 		all := make([]string, len(a.fields))
 		kept := []string{a.fields[0].pack}
 		// Dropping one field's items does not change what another field's
@@ -84,7 +88,7 @@ func (c *compiler) prunedCTEs(tail string) []string {
 		indent := func(s string) string { return strings.ReplaceAll(s, "\n", "\n  ") } // as addCTE writes
 		st.set(a.grouped, strings.Replace(st.ctes[a.grouped], indent(a.sql), indent(pruned), 1))
 	}
-	return st.ctes
+	return st.ctes[c.firstStage:]
 }
 
 // stages are the stages being pruned, with each one's select items split

@@ -3,7 +3,9 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -12,6 +14,7 @@ import (
 // float64, bool, time.Time (UTC), time.Duration, json.RawMessage (dynamic);
 // nil is null. The row slice is reused between calls.
 func (db *DB) Query(ctx context.Context, plan *Plan, row func([]any) error) error {
+	defer db.Release(plan) // after rows.Close: the one connection is busy until then
 	rows, err := db.sql.QueryContext(ctx, plan.SQL)
 	if err != nil {
 		return fmt.Errorf("run query: %w", err)
@@ -38,6 +41,44 @@ func (db *DB) Query(ctx context.Context, plan *Plan, row func([]any) error) erro
 		return fmt.Errorf("run query: %w", err)
 	}
 	return nil
+}
+
+// Stager returns a CompileOptions.Stager whose tables live on db's
+// connection until Release.
+func (db *DB) Stager(ctx context.Context) Stager { return &dbStager{db: db, ctx: ctx} }
+
+type dbStager struct {
+	db  *DB
+	ctx context.Context
+}
+
+func (s *dbStager) Stage(query string) (string, error) {
+	name := QuoteIdent("_socq_stage_" + strconv.FormatInt(s.db.stages.Add(1), 10))
+	if _, err := s.db.sql.ExecContext(s.ctx, "CREATE TEMP TABLE "+name+" AS "+query); err != nil {
+		return "", err
+	}
+	return "temp.main." + name, nil
+}
+
+func (s *dbStager) Drop(table string) error {
+	// Also when the query was cancelled: the table would outlive it.
+	_, err := s.db.sql.ExecContext(context.WithoutCancel(s.ctx), "DROP TABLE IF EXISTS "+table)
+	return err
+}
+
+// Release drops the temporary tables plan reads (Plan.Staged). Query and
+// QueryArrow release the plan they ran; a caller that compiles with a
+// Stager and then does not run the plan releases it. Releasing twice is
+// harmless.
+func (db *DB) Release(plan *Plan) error {
+	var errs []error
+	for _, t := range plan.Staged {
+		if _, err := db.sql.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t); err != nil {
+			errs = append(errs, fmt.Errorf("drop %s: %w", t, err))
+		}
+	}
+	plan.Staged = nil
+	return errors.Join(errs...)
 }
 
 // Probe returns a CompileOptions.Probe that runs its SQL on db.

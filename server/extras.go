@@ -89,6 +89,7 @@ func (c checkRunner) Run(ctx context.Context, query string, params map[string]st
 	if err != nil {
 		return nil, err
 	}
+	defer c.s.cfg.DB.Release(plan) // when no run started (the run releases it)
 	rows := &check.Rows{}
 	for _, col := range plan.Columns {
 		rows.Columns = append(rows.Columns, col.Name)

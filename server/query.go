@@ -104,7 +104,7 @@ func (s *Server) compile(ctx context.Context, req queryRequest) (*engine.Plan, e
 	if err != nil {
 		return nil, queryError(text, err)
 	}
-	plan, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Probe: s.cfg.DB.Probe(ctx)})
+	plan, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Probe: s.cfg.DB.Probe(ctx), Stager: s.cfg.DB.Stager(ctx)})
 	if err != nil {
 		return nil, queryError(text, err)
 	}
@@ -156,6 +156,7 @@ func (s *Server) query(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	defer s.cfg.DB.Release(plan) // when no run started (the runs release it)
 	started := time.Now()
 	var buf bytes.Buffer
 	switch media {

@@ -68,7 +68,7 @@ func runDemo(ctx context.Context, ios *ioStreams) error {
 		if err != nil {
 			return queryError(ios, err)
 		}
-		plan, err := compileKQL(ctx, text, parsed, db)
+		plan, err := compileKQL(ctx, text, parsed, db, true)
 		if err != nil {
 			return queryError(ios, err)
 		}

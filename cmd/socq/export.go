@@ -131,9 +131,10 @@ func exportQuery(ctx context.Context, dbPath, text string, params []string, out 
 		return export.Result{}, err
 	}
 	defer db.Close()
-	plan, err := compileKQL(ctx, subst, q, db)
+	plan, err := compileKQL(ctx, subst, q, db, true)
 	if err != nil {
 		return export.Result{}, queryError(ios, err)
 	}
+	defer db.Release(plan) // when the output could not even start
 	return export.Query(ctx, db, plan, out, opts)
 }

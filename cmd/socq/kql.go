@@ -60,11 +60,17 @@ func parseKQL(text string, values map[string]string, now time.Time) (string, *pa
 
 // compileKQL compiles a parsed query against socq's catalog. db, when not
 // nil, answers the questions about the data some operators need
-// (bag_unpack's columns). Errors are *kqlError.
-func compileKQL(ctx context.Context, text string, q *parser.Query, db *engine.DB) (*engine.Plan, error) {
+// (bag_unpack's columns). run says the plan will run on db, once: bag_unpack
+// may then keep the rows it reads in a temporary table there instead of the
+// plan reading the history twice (engine.Stager), and running the plan
+// drops the table. Errors are *kqlError.
+func compileKQL(ctx context.Context, text string, q *parser.Query, db *engine.DB, run bool) (*engine.Plan, error) {
 	opts := engine.CompileOptions{}
 	if db != nil {
 		opts.Probe = db.Probe(ctx)
+		if run {
+			opts.Stager = db.Stager(ctx)
+		}
 	}
 	plan, err := engine.Compile(q, engine.DefaultCatalog(), opts)
 	if err != nil {
@@ -80,7 +86,7 @@ func runKQL(ctx context.Context, db *engine.DB, text string, values map[string]s
 	if err != nil {
 		return nil, err
 	}
-	plan, err := compileKQL(ctx, subst, q, db)
+	plan, err := compileKQL(ctx, subst, q, db, true)
 	if err != nil {
 		return nil, err
 	}

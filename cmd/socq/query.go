@@ -149,10 +149,11 @@ func runQuery(ctx context.Context, opts *queryOptions, ios *ioStreams) error {
 
 // runPlan compiles a parsed query and prints (or writes, or explains) it.
 func runPlan(ctx context.Context, text string, q *parser.Query, db *engine.DB, opts *queryOptions, ios *ioStreams) error {
-	plan, err := compileKQL(ctx, text, q, db)
+	plan, err := compileKQL(ctx, text, q, db, !opts.explain)
 	if err != nil {
 		return queryError(ios, err)
 	}
+	defer db.Release(plan) // when the output could not even start
 	if opts.explain {
 		_, err := fmt.Fprintln(ios.out, plan.SQL+";")
 		return err

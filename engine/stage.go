@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/socq/socq/parser"
+)
+
+// Staging: bag_unpack's columns depend on the data, so the compiler must
+// read the rows that reach it before it can compile the operators after it.
+// Without a Stager it asks the database for their keys (CompileOptions.Probe)
+// and the query then runs the pipeline before bag_unpack a second time.
+// With one, the pipeline up to bag_unpack runs once, into a temporary table
+// holding only the columns the rest of the query can read; the keys are read
+// from that table and the rest of the query reads it too (Microsoft's audit
+// query runs its arg_max over the whole history once instead of twice).
+
+// Stager stores rows in temporary tables while a query compiles; DB.Stager
+// provides one. The tables belong to the Plan (Plan.Staged) and are dropped
+// by DB.Release, which DB.Query and the other runners call when done.
+type Stager interface {
+	// Stage runs sql and stores its rows in a new temporary table, returning
+	// the SQL name to read it by.
+	Stage(sql string) (string, error)
+	// Drop drops a table Stage made.
+	Drop(table string) error
+}
+
+// stageInput runs the stages so far into a temporary table, keeping the
+// columns of in that the rest of the query can read (and bag, the column
+// bag_unpack reads), and returns the scope that reads the table. It returns
+// nil, nil when staging does not apply: no Stager, an operator inside a
+// subquery or a let (whose readers are elsewhere), rows in a fixed order, or
+// a rest whose reads cannot be told by name (see restReads).
+func (c *compiler) stageInput(in *scope, bag string) (*scope, error) {
+	if c.opts.Stager == nil || !c.atTop || in.order != "" {
+		return nil, nil
+	}
+	reads, ok := c.restReads(c.rest)
+	if !ok {
+		return nil, nil
+	}
+	kept := &scope{}
+	var sel []string
+	for _, col := range in.cols {
+		if col.Name == bag || reads == nil || reads[col.Name] {
+			kept.cols = append(kept.cols, col)
+			sel = append(sel, QuoteIdent(col.sql))
+		}
+	}
+	table, err := c.opts.Stager.Stage(c.probeSQL(selectFrom(sel, in.from, "")))
+	if err != nil {
+		return nil, err
+	}
+	c.staged = append(c.staged, table)
+	// The stages so far are in the table: later SQL starts from it.
+	kept.from = c.addCTE("SELECT *\nFROM " + table)
+	c.firstStage = len(c.ctes) - 1
+	return kept, nil
+}
+
+// restReads tells which columns the operators after bag_unpack can read, by
+// name: every identifier and string literal in them (column_ifexists names
+// its column in a string). nil means all of them reach the result, because
+// no operator cuts the columns down. ok is false when a read cannot be told
+// by name: '*' outside arg_max/arg_min, pack_all(), wildcard column
+// patterns, user functions, toscalar(), and operators not listed here
+// (joins, unions, other plugins, ...).
+func (c *compiler) restReads(ops []parser.Operator) (reads map[string]bool, ok bool) {
+	if len(c.funcs) > 0 {
+		return nil, false
+	}
+	names := map[string]bool{}
+	n := nameCollector{names: names, ok: true}
+	cut := false
+	for _, op := range ops {
+		n.carriesAll = false
+		switch op := op.(type) {
+		case *parser.Where:
+			n.expr(op.Pred)
+		case *parser.Extend:
+			n.namedExprs(op.Columns)
+		case *parser.Serialize:
+			n.namedExprs(op.Columns)
+		case *parser.Take:
+			n.expr(op.Count)
+		case *parser.Sort:
+			for _, k := range op.Keys {
+				n.expr(k.Expr)
+			}
+		case *parser.Top:
+			n.expr(op.Count)
+			n.expr(op.Key.Expr)
+		case *parser.MvExpand:
+			for _, it := range op.Items {
+				n.expr(it.Expr)
+			}
+			if op.Limit != nil {
+				n.expr(op.Limit)
+			}
+		case *parser.ProjectRename:
+			for _, r := range op.Renames {
+				names[r.Old.Name] = true
+			}
+		case *parser.ProjectNames:
+			for _, id := range op.Columns {
+				if strings.Contains(id.Name, "*") {
+					return nil, false
+				}
+				names[id.Name] = true
+			}
+			cut = cut || op.Keyword == "project-keep"
+		case *parser.Project:
+			n.namedExprs(op.Columns)
+			cut = true
+		case *parser.Summarize:
+			n.namedExprs(op.Aggs)
+			n.namedExprs(op.By)
+			// arg_max(T, *) carries every column on.
+			cut = cut || !n.carriesAll
+		case *parser.Count:
+			cut = true
+		case *parser.Distinct:
+			if op.Star {
+				return nil, false
+			}
+			for _, id := range op.Columns {
+				names[id.Name] = true
+			}
+			cut = true
+		case *parser.Render:
+		default:
+			return nil, false
+		}
+		if !n.ok {
+			return nil, false
+		}
+		if cut {
+			return names, true
+		}
+	}
+	return nil, true
+}
+
+// nameCollector gathers the names an expression can read a column by.
+type nameCollector struct {
+	names map[string]bool
+	// ok turns false at a read that cannot be told by name.
+	ok bool
+	// carriesAll is set by '*' in arg_max/arg_min.
+	carriesAll bool
+}
+
+func (n *nameCollector) namedExprs(list []*parser.NamedExpr) {
+	for _, ne := range list {
+		n.expr(ne.Expr)
+	}
+}
+
+func (n *nameCollector) expr(e parser.Expr) {
+	switch e := e.(type) {
+	case *parser.Ident:
+		n.names[e.Name] = true
+	case *parser.Literal:
+		if e.Kind == parser.StringLit {
+			n.names[e.Str] = true
+		}
+	case *parser.Binary:
+		n.expr(e.Left)
+		n.expr(e.Right)
+	case *parser.Unary:
+		n.expr(e.X)
+	case *parser.In:
+		n.expr(e.X)
+		for _, x := range e.List {
+			n.expr(x)
+		}
+	case *parser.Between:
+		n.expr(e.X)
+		n.expr(e.Low)
+		n.expr(e.High)
+	case *parser.Call:
+		if e.Func.Name == "pack_all" {
+			n.ok = false
+		}
+		for i, arg := range e.Args {
+			if _, star := arg.(*parser.Star); star && i > 0 && (e.Func.Name == "arg_max" || e.Func.Name == "arg_min") {
+				n.carriesAll = true
+				continue
+			}
+			n.expr(arg)
+		}
+	case *parser.Member:
+		n.expr(e.X)
+	case *parser.Index:
+		n.expr(e.X)
+		n.expr(e.Index)
+	case *parser.Paren:
+		n.expr(e.X)
+	default:
+		// '*' elsewhere, toscalar() and anything new.
+		n.ok = false
+	}
+}
