@@ -1,7 +1,11 @@
 // Package engine compiles KQL to DuckDB SQL and runs it on socq's database.
 //
 // Compile is pure: it needs no database, only a Catalog, so `socq query
-// --explain` and the golden tests see exactly the SQL that would run. Each
+// --explain` and the golden tests see exactly the SQL that would run. The
+// exceptions are the operators whose columns depend on the data (bag_unpack,
+// pivot) and toscalar(): the caller passes CompileOptions.Probe to answer
+// their questions, and may pass a Stager so that bag_unpack's input is read
+// once into a temporary table (stage.go). Each
 // pipe stage becomes one CTE over the previous one; the compiler tracks the
 // typed KQL columns of every stage and maps each KQL name to a SQL identifier
 // that cannot collide (KQL names are case-sensitive, DuckDB's are not).
