@@ -199,7 +199,7 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		return &scope{from: c.addCTE("SELECT NULL AS \"_socq_no_columns\"\nFROM " + in.from)}, nil
 	}
 	if len(slots) > 0 {
-		in = &scope{cols: in.cols, order: in.order, from: c.addCTE("SELECT *, json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS " + bag + "\nFROM " + in.from)}
+		in = &scope{cols: in.cols, serialized: in.serialized, order: in.order, from: c.addCTE("SELECT *, json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS " + bag + "\nFROM " + in.from)}
 	}
 	return c.emitProjection(cols, in, "")
 }

@@ -168,9 +168,14 @@ func (c *compiler) isTable(name string) bool {
 type scope struct {
 	from string
 	cols []scopeColumn
+	// serialized says the rows' order is fixed: by sort, top or serialize,
+	// kept by the operators that keep it (DuckDB keeps an ORDER BY's order
+	// through later filters, projections, unnest and LIMIT).
+	serialized bool
 	// order, when set, is the SQL name of a column of the CTE (not a KQL
-	// column) that numbers the rows in their serialized order: after sort
-	// or serialize, for row_number(), prev(), next() and row_cumsum().
+	// column) that numbers serialized rows in their order, made when a
+	// window function (row_number(), prev(), next(), row_cumsum()) first
+	// needs it (see flushWindows).
 	order string
 }
 
@@ -409,7 +414,7 @@ func (c *compiler) where(op *parser.Where, in *scope) (*scope, error) {
 		return nil, err
 	}
 	in = c.flushWindows(in)
-	out := &scope{cols: in.cols, order: in.order}
+	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order}
 	out.from = c.addCTE("SELECT *\nFROM " + in.from + "\nWHERE " + cond)
 	return out, nil
 }
@@ -518,6 +523,7 @@ func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix strin
 		sel = append(sel, QuoteIdent(in.order))
 		out.order = in.order
 	}
+	out.serialized = in.serialized
 	out.from = c.addCTE(selectFrom(sel, in.from, fromSuffix))
 	return out, nil
 }
@@ -548,7 +554,7 @@ func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols, order: in.order}
+	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order}
 	if q := c.perPartition(n, ""); q != "" {
 		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
 		return out, nil

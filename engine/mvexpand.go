@@ -102,6 +102,7 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 		expanded.cols = expanded.cols[:len(expanded.cols)-1]
 		expanded.order = last.sql
 	}
+	expanded.serialized = in.serialized
 	if !typed {
 		return expanded, nil
 	}

@@ -48,12 +48,10 @@ func (c *compiler) sort(op *parser.Sort, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The rows are numbered in their new order, so that prev(), next(),
-	// row_number() and row_cumsum() after the sort see the same order as
-	// take does.
-	out := &scope{cols: in.cols, order: orderColumn}
-	out.from = c.addCTE("SELECT " + starExceptOrder(in) + ", row_number() OVER (ORDER BY " + order + ") AS " + QuoteIdent(orderColumn) +
-		"\nFROM " + in.from + "\nORDER BY " + QuoteIdent(orderColumn))
+	// The sorted rows are serialized: a window function after the sort
+	// numbers them in this order (flushWindows).
+	out := &scope{cols: in.cols, serialized: true}
+	out.from = c.addCTE("SELECT " + starExceptOrder(in) + "\nFROM " + in.from + "\nORDER BY " + order)
 	return out, nil
 }
 
@@ -71,10 +69,9 @@ func (c *compiler) top(op *parser.Top, in *scope) (*scope, error) {
 		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
 		return out, nil
 	}
-	// top's output is serialized, as sort's is: its rows are numbered.
-	out.order = orderColumn
-	out.from = c.addCTE(fmt.Sprintf("SELECT %s, row_number() OVER (ORDER BY %s) AS %s\nFROM %s\nORDER BY %s\nLIMIT %d",
-		starExceptOrder(in), order, QuoteIdent(orderColumn), in.from, QuoteIdent(orderColumn), n))
+	// top's output is serialized, as sort's is.
+	out.serialized = true
+	out.from = c.addCTE(fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s\nLIMIT %d", starExceptOrder(in), in.from, order, n))
 	return out, nil
 }
 

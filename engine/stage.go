@@ -30,10 +30,10 @@ type Stager interface {
 // columns of in that the rest of the query can read (and bag, the column
 // bag_unpack reads), and returns the scope that reads the table. It returns
 // nil, nil when staging does not apply: no Stager, an operator inside a
-// subquery or a let (whose readers are elsewhere), rows in a fixed order, or
+// subquery or a let (whose readers are elsewhere), serialized rows, or
 // a rest whose reads cannot be told by name (see restReads).
 func (c *compiler) stageInput(in *scope, bag string) (*scope, error) {
-	if c.opts.Stager == nil || !c.atTop || in.order != "" {
+	if c.opts.Stager == nil || !c.atTop || in.serialized {
 		return nil, nil
 	}
 	reads, ok := c.restReads(c.rest)

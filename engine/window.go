@@ -10,7 +10,8 @@ import (
 // Window functions: row_number(), prev(), next() and row_cumsum() work on
 // serialized rows, whose order sort and serialize fix (Kusto docs,
 // window-functions). socq numbers such rows in a hidden column (scope.order)
-// and compiles each call to a DuckDB window over that number.
+// when a window function first needs it, and compiles each call to a DuckDB
+// window over that number.
 
 // orderColumn is the hidden column that numbers serialized rows.
 const orderColumn = "_socq_order"
@@ -41,7 +42,7 @@ func (c *compiler) windowCall(e *parser.Call, w windowFunction, sc *scope) (texp
 	switch {
 	case !c.windows || c.aggregating:
 		return texpr{}, parser.Errorf(e.Func.Span(), "%s() can be used only in extend, project, serialize and where", name)
-	case sc.order == "":
+	case !sc.serialized:
 		return texpr{}, parser.Errorf(e.Func.Span(), "%s() needs serialized rows", name).
 			WithHint("put serialize, or sort by, before it: T | sort by TimeGenerated asc | extend p = %s(…)", name)
 	}
@@ -63,9 +64,13 @@ func (c *compiler) windowCall(e *parser.Call, w windowFunction, sc *scope) (texp
 	if len(c.pendingWindows) != pending {
 		return texpr{}, parser.Errorf(e.Span(), "window functions cannot be nested in socq: compute the inner one in an extend first")
 	}
-	over := "OVER (ORDER BY " + QuoteIdent(sc.order) + ")"
+	order := QuoteIdent(orderColumn) // numbered by flushWindows if need be
+	if sc.order != "" {
+		order = QuoteIdent(sc.order)
+	}
+	over := "OVER (ORDER BY " + order + ")"
 	if c.partition != nil { // inside mv-apply, each row's subtable is its own series
-		over = "OVER (PARTITION BY " + QuoteIdent(c.partition.sql) + " ORDER BY " + QuoteIdent(sc.order) + ")"
+		over = "OVER (PARTITION BY " + QuoteIdent(c.partition.sql) + " ORDER BY " + order + ")"
 	}
 	x, err := w.compile(c, e, args, over)
 	if err != nil {
@@ -86,9 +91,20 @@ func (c *compiler) flushWindows(in *scope) *scope {
 	if len(c.pendingWindows) == 0 {
 		return in
 	}
+	if in.order == "" {
+		in = c.number(in)
+	}
 	from := c.addCTE("SELECT *, " + strings.Join(c.pendingWindows, ", ") + "\nFROM " + in.from)
 	c.pendingWindows = nil
-	return &scope{from: from, cols: in.cols, order: in.order}
+	return &scope{from: from, cols: in.cols, serialized: true, order: in.order}
+}
+
+// number numbers serialized rows in their order, which DuckDB's streaming
+// row_number() OVER () keeps.
+func (c *compiler) number(in *scope) *scope {
+	out := &scope{cols: in.cols, serialized: true, order: orderColumn}
+	out.from = c.addCTE("SELECT *, row_number() OVER () AS " + QuoteIdent(orderColumn) + "\nFROM " + in.from)
+	return out
 }
 
 // rowNumber is row_number([start]): the row's position, from start (1).
@@ -153,14 +169,9 @@ func rowCumsum(_ *compiler, call *parser.Call, args []texpr, over string) (texpr
 	return texpr{sql: sum, t: t}, nil
 }
 
-// serialize fixes the rows' current order (numbering them unless a sort
-// already did) and extends its columns, if any.
+// serialize fixes the rows' current order and extends its columns, if any.
 func (c *compiler) serialize(op *parser.Serialize, in *scope) (*scope, error) {
-	base := in
-	if in.order == "" {
-		base = &scope{cols: in.cols, order: orderColumn}
-		base.from = c.addCTE("SELECT *, row_number() OVER () AS " + QuoteIdent(orderColumn) + "\nFROM " + in.from)
-	}
+	base := &scope{from: in.from, cols: in.cols, serialized: true, order: in.order}
 	if len(op.Columns) == 0 {
 		return base, nil
 	}
