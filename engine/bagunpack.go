@@ -163,11 +163,15 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 	for i, sl := range slots {
 		paths[i] = jsonPointer(sl.key)
 	}
-	names := newSQLNames(len(in.cols) + 1)
+	names := newSQLNames(len(in.cols) + len(in.hidden) + 2)
 	for _, sc := range in.cols {
 		names.assign(sc.sql)
 	}
-	bag := QuoteIdent(names.assign("_bag"))
+	for _, h := range append(in.hidden, in.order) {
+		names.assign(h)
+	}
+	bagID := names.assign("_bag")
+	bag := QuoteIdent(bagID)
 	var cols []projection
 	for _, sc := range in.cols {
 		if sc.Name != src.Name {
@@ -199,7 +203,7 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		return &scope{from: c.addCTE("SELECT NULL AS \"_socq_no_columns\"\nFROM " + in.from)}, nil
 	}
 	if len(slots) > 0 {
-		in = &scope{cols: in.cols, serialized: in.serialized, order: in.order, from: c.addCTE("SELECT *, json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS " + bag + "\nFROM " + in.from)}
+		in = &scope{cols: in.cols, serialized: in.serialized, order: in.order, exact: in.exact, hidden: append(slices.Clip(in.hidden), bagID), from: c.addCTE("SELECT *, json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS " + bag + "\nFROM " + in.from)}
 	}
 	return c.emitProjection(cols, in, "")
 }

@@ -15,6 +15,7 @@ package engine
 import (
 	"fmt"
 	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -177,6 +178,11 @@ type scope struct {
 	// window function (row_number(), prev(), next(), row_cumsum()) first
 	// needs it (see flushWindows).
 	order string
+	// exact says the CTE has no columns but cols, order and hidden (SQL
+	// names of helper columns, such as mv-expand's lists), so a stage over
+	// it may start from SELECT * (starProjection).
+	exact  bool
+	hidden []string
 }
 
 // scopeColumn is a KQL column and the SQL identifier that holds it.
@@ -335,7 +341,7 @@ func (c *compiler) table(id *parser.Ident) (*scope, error) {
 		}
 		return nil, err.WithHint("socq holds only these tables: %s", strings.Join(c.cat.TableNames(), ", "))
 	}
-	sc := &scope{cols: make([]scopeColumn, len(t.Columns))}
+	sc := &scope{cols: make([]scopeColumn, len(t.Columns)), exact: true}
 	for i, col := range t.Columns {
 		sc.cols[i] = scopeColumn{Column: col, sql: col.Name}
 	}
@@ -414,7 +420,7 @@ func (c *compiler) where(op *parser.Where, in *scope) (*scope, error) {
 		return nil, err
 	}
 	in = c.flushWindows(in)
-	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order}
+	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order, exact: in.exact, hidden: in.hidden}
 	out.from = c.addCTE("SELECT *\nFROM " + in.from + "\nWHERE " + cond)
 	return out, nil
 }
@@ -504,7 +510,12 @@ func indexOf(cols []projection, name string) int {
 // emitProjection writes a SELECT of the given columns over in (plus an
 // optional FROM suffix) and returns the new stage, assigning SQL names.
 func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix string) (*scope, error) {
-	out := &scope{cols: make([]scopeColumn, 0, len(cols))}
+	if fromSuffix == "" && in.exact {
+		if out, ok := c.starProjection(cols, in); ok {
+			return out, nil
+		}
+	}
+	out := &scope{cols: make([]scopeColumn, 0, len(cols)), exact: true}
 	sqlNames := newSQLNames(len(cols))
 	sel := make([]string, len(cols), len(cols)+1)
 	for i, p := range cols {
@@ -526,6 +537,83 @@ func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix strin
 	out.serialized = in.serialized
 	out.from = c.addCTE(selectFrom(sel, in.from, fromSuffix))
 	return out, nil
+}
+
+// starProjection writes cols over in as SELECT * when they are in's
+// columns in their order, some replaced or left out, followed by new ones:
+// the result emitProjection's list gives, in less SQL (and compile time)
+// for the operators that touch a few columns of a wide table. The columns
+// kept keep their SQL names. It reports false when cols have another shape,
+// or leave out more columns than they keep (a list is shorter then).
+func (c *compiler) starProjection(cols []projection, in *scope) (*scope, bool) {
+	// The shape first, without allocating: most lists that do not fit are
+	// told apart in a few comparisons.
+	kept, i := 0, 0
+	for _, sc := range in.cols {
+		if i < len(cols) && cols[i].Name == sc.Name {
+			kept++
+			i++
+			continue
+		}
+		if slices.ContainsFunc(cols[i:], func(p projection) bool { return p.Name == sc.Name }) {
+			return nil, false // reordered
+		}
+	}
+	if kept == 0 || len(in.cols)-kept > kept {
+		return nil, false
+	}
+	out := &scope{cols: make([]scopeColumn, 0, len(cols)), serialized: in.serialized, order: in.order, exact: true}
+	var exclude, replace []string
+	i = 0
+	for _, sc := range in.cols {
+		if i < len(cols) && cols[i].Name == sc.Name {
+			p := cols[i]
+			i++
+			out.cols = append(out.cols, scopeColumn{p.Column, sc.sql})
+			if id := QuoteIdent(sc.sql); p.sql != id {
+				replace = append(replace, p.sql+" AS "+id)
+			}
+			continue
+		}
+		exclude = append(exclude, QuoteIdent(sc.sql))
+	}
+	for _, h := range in.hidden {
+		exclude = append(exclude, QuoteIdent(h))
+	}
+	star := "*"
+	if len(exclude) > 0 {
+		star += " EXCLUDE (" + strings.Join(exclude, ", ") + ")"
+	}
+	if len(replace) > 0 {
+		star += " REPLACE (" + strings.Join(replace, ", ") + ")"
+	}
+	sel := []string{star}
+	for _, p := range cols[i:] {
+		id := freshSQLName(p.Name, in, out.cols)
+		out.cols = append(out.cols, scopeColumn{p.Column, id})
+		sel = append(sel, p.sql+" AS "+QuoteIdent(id))
+	}
+	out.from = c.addCTE(selectFrom(sel, in.from, ""))
+	return out, true
+}
+
+// freshSQLName is name, or name_2, name_3, …: the first that no column of
+// in (hidden ones and the order column too) and none of taken has, ignoring
+// case as DuckDB does.
+func freshSQLName(name string, in *scope, taken []scopeColumn) string {
+	if name == "" {
+		name = "_" // DuckDB has no empty identifier
+	}
+	used := func(id string) bool {
+		hasID := func(sc scopeColumn) bool { return strings.EqualFold(sc.sql, id) }
+		return slices.ContainsFunc(in.cols, hasID) || slices.ContainsFunc(taken, hasID) ||
+			slices.ContainsFunc(in.hidden, func(h string) bool { return strings.EqualFold(h, id) }) || strings.EqualFold(in.order, id)
+	}
+	id := name
+	for n := 2; used(id); n++ {
+		id = name + "_" + strconv.Itoa(n)
+	}
+	return id
 }
 
 // selectFrom is "SELECT sel, … \nFROM from suffix", built in one buffer.
@@ -554,7 +642,7 @@ func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order}
+	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order, exact: in.exact, hidden: in.hidden}
 	if q := c.perPartition(n, ""); q != "" {
 		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
 		return out, nil

@@ -2,6 +2,8 @@ package engine
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/socq/socq/parser"
@@ -61,10 +63,14 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 	// Stage 1 computes the lists beside the input columns; stage 2 unnests
 	// them in parallel; stage 3, only for `to typeof(T)`, converts elements
 	// (unnest cannot sit inside the CASE a conversion needs).
-	listNames := newSQLNames(len(in.cols) + len(exps))
+	listNames := newSQLNames(len(in.cols) + len(in.hidden) + len(exps) + 1)
 	for _, col := range in.cols {
 		listNames.assign(col.sql)
 	}
+	for _, h := range append(in.hidden, in.order) {
+		listNames.assign(h)
+	}
+	hidden := slices.Clip(in.hidden)
 	listSel := []string{"*"}
 	cols := make([]projection, len(in.cols))
 	for i, col := range in.cols {
@@ -73,7 +79,9 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 	var lists []string
 	typed := false
 	for i, e := range exps {
-		id := QuoteIdent(listNames.assign(fmt.Sprintf("_mv%d", i)))
+		listID := listNames.assign("_mv" + strconv.Itoa(i))
+		hidden = append(hidden, listID)
+		id := QuoteIdent(listID)
 		lists = append(lists, id)
 		listSel = append(listSel, e.list+" AS "+id)
 		cols = replaceOrAppend(cols, projection{Column{e.name, Dynamic}, "unnest(" + id + ")"})
@@ -91,7 +99,9 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 		// follow it, in their order.
 		cols = append(cols, projection{Column{orderColumn, Long}, "(" + QuoteIdent(in.order) + " * 4294967296 + unnest(range(" + longest + ")))"})
 	}
-	listed := &scope{cols: in.cols}
+	// Numbered rows get a new number (above), so the old one is left out:
+	// only a list of the columns can do that.
+	listed := &scope{cols: in.cols, exact: in.exact && in.order == "", hidden: hidden}
 	listed.from = c.addCTE("SELECT " + strings.Join(listSel, ", ") + "\nFROM " + in.from)
 	expanded, err := c.emitProjection(cols, listed, "")
 	if err != nil {

@@ -50,7 +50,7 @@ func (c *compiler) sort(op *parser.Sort, in *scope) (*scope, error) {
 	}
 	// The sorted rows are serialized: a window function after the sort
 	// numbers them in this order (flushWindows).
-	out := &scope{cols: in.cols, serialized: true}
+	out := &scope{cols: in.cols, serialized: true, exact: in.exact, hidden: in.hidden}
 	out.from = c.addCTE("SELECT " + starExceptOrder(in) + "\nFROM " + in.from + "\nORDER BY " + order)
 	return out, nil
 }
@@ -70,7 +70,7 @@ func (c *compiler) top(op *parser.Top, in *scope) (*scope, error) {
 		return out, nil
 	}
 	// top's output is serialized, as sort's is.
-	out.serialized = true
+	out.serialized, out.exact, out.hidden = true, in.exact, in.hidden
 	out.from = c.addCTE(fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s\nLIMIT %d", starExceptOrder(in), in.from, order, n))
 	return out, nil
 }

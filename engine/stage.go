@@ -40,7 +40,7 @@ func (c *compiler) stageInput(in *scope, bag string) (*scope, error) {
 	if !ok {
 		return nil, nil
 	}
-	kept := &scope{}
+	kept := &scope{exact: true}
 	var sel []string
 	for _, col := range in.cols {
 		if col.Name == bag || reads == nil || reads[col.Name] {
