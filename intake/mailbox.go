@@ -81,10 +81,21 @@ func NewMboxReader(r io.Reader, name string) *MboxReader {
 	return &MboxReader{name: name, r: bufio.NewReaderSize(r, 64*1024)}
 }
 
+// PlaceError is input that could not be read, and where: FILE or
+// FILE:LINE (Importer.Reject reports it as one).
+type PlaceError struct {
+	Place string
+	Err   error
+}
+
+func (e *PlaceError) Error() string { return e.Place + ": " + e.Err.Error() }
+func (e *PlaceError) Unwrap() error { return e.Err }
+
 // ErrNotMbox is a file that does not start with a "From " line.
 var ErrNotMbox = errors.New(`not an mbox file (it does not start with a "From " line)`)
 
-// Next returns the next message, or io.EOF after the last one.
+// Next returns the next message, or io.EOF after the last one. Its other
+// errors are *PlaceError.
 func (m *MboxReader) Next() (*RawMessage, error) {
 	if m.err != nil {
 		return nil, m.err
@@ -97,14 +108,13 @@ func (m *MboxReader) Next() (*RawMessage, error) {
 		}
 		if err != nil && len(line) == 0 {
 			if err == io.EOF {
-				m.err = fmt.Errorf("%s: %w", m.name, ErrNotMbox)
-				return nil, m.err
+				err = ErrNotMbox
 			}
-			m.err = err
-			return nil, err
+			m.err = &PlaceError{m.name, err}
+			return nil, m.err
 		}
 		if !bytes.HasPrefix(line, []byte("From ")) {
-			m.err = fmt.Errorf("%s: %w", m.name, ErrNotMbox)
+			m.err = &PlaceError{m.name, ErrNotMbox}
 			return nil, m.err
 		}
 		m.next, m.nextAt = line, m.line
@@ -130,7 +140,7 @@ func (m *MboxReader) Next() (*RawMessage, error) {
 				line = line[1:]
 			}
 			if body.Len()+len(line) > maxMessage {
-				m.err = fmt.Errorf("%s:%d: a message longer than %d MiB", m.name, at, maxMessage>>20)
+				m.err = &PlaceError{fmt.Sprintf("%s:%d", m.name, at), fmt.Errorf("a message longer than %d MiB", maxMessage>>20)}
 				return nil, m.err
 			}
 			body.Write(line)
@@ -139,7 +149,7 @@ func (m *MboxReader) Next() (*RawMessage, error) {
 			break
 		}
 		if err != nil {
-			m.err = fmt.Errorf("read %s: %w", m.name, err)
+			m.err = &PlaceError{m.name, fmt.Errorf("read: %w", err)}
 			return nil, m.err
 		}
 	}

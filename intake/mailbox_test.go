@@ -122,6 +122,10 @@ func TestMbox(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
 					t.Fatalf("err %v, want %q", err, tt.err)
 				}
+				var perr *PlaceError
+				if !errors.As(err, &perr) || perr.Place != "x.mbox" || !errors.Is(err, ErrNotMbox) {
+					t.Errorf("err %#v, want a *PlaceError at x.mbox wrapping ErrNotMbox", err)
+				}
 				return
 			}
 			if err != nil {

@@ -261,9 +261,12 @@ func intakeMbox(ctx context.Context, im *intake.Importer, path string, mo intake
 			return nil
 		}
 		if err != nil {
-			// The reader's errors name the file (and line) already.
-			im.Rejected++
-			fmt.Fprintln(ios.err, err)
+			var perr *intake.PlaceError
+			if errors.As(err, &perr) {
+				im.Reject(perr.Place, perr.Err.Error())
+			} else {
+				im.Reject(name, err.Error())
+			}
 			return nil
 		}
 		if err := im.Mail(ctx, raw, mo); err != nil {
