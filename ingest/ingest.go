@@ -38,6 +38,7 @@ import (
 	"strings"
 
 	"github.com/socq/socq/engine"
+	"github.com/socq/socq/verify"
 )
 
 // Options for Files.
@@ -179,7 +180,33 @@ func Files(ctx context.Context, dbPath string, files []string, opts Options) (*R
 		}
 		rep.add(out)
 	}
+	if err := rep.warnNumberClashes(ctx, db); err != nil {
+		return rep, errors.Join(err, rep.writeRejectsFile(dbPath, opts.RejectsPath))
+	}
 	return rep, rep.writeRejectsFile(dbPath, opts.RejectsPath)
+}
+
+// warnNumberClashes warns, after rows were added, about incident numbers
+// that name more than one incident (and incidents with more than one
+// number): history from Sentinel loaded into a database where socq already
+// numbered incidents of its own can give two incidents one number, and
+// queries by IncidentNumber would mix them.
+func (r *Report) warnNumberClashes(ctx context.Context, db *engine.DB) error {
+	added := 0
+	for _, f := range r.Files {
+		added += f.Added
+	}
+	if added == 0 {
+		return nil
+	}
+	findings, err := verify.IncidentNumbers(ctx, db)
+	if err != nil {
+		return fmt.Errorf("ingest: check incident numbers: %w", err)
+	}
+	for _, f := range findings {
+		r.Warnings = append(r.Warnings, f.Message+": queries by IncidentNumber mix them up ('socq verify' lists every problem)")
+	}
+	return nil
 }
 
 // defaultLimit reports whether the database opened with opts has

@@ -841,3 +841,25 @@ func TestNumberForms(t *testing.T) {
 		}
 	}
 }
+
+func TestWarnsWhenANumberNamesTwoIncidents(t *testing.T) {
+	dir := t.TempDir()
+	first := writeFile(t, dir, "a.ndjson", ndjson(
+		`{"IncidentName":"a","IncidentNumber":7,"TimeGenerated":"2026-09-14T08:00:00Z"}`,
+		`{"IncidentName":"b","IncidentNumber":8,"TimeGenerated":"2026-09-14T08:00:00Z"}`))
+	rep, db := loadFiles(t, Options{}, first)
+	if len(rep.Warnings) > 0 {
+		t.Fatalf("warnings %q for distinct numbers", rep.Warnings)
+	}
+	// Another export brings a different incident under number 7.
+	second := writeFile(t, dir, "b.ndjson", ndjson(
+		`{"IncidentName":"c","IncidentNumber":7,"TimeGenerated":"2026-09-15T08:00:00Z"}`))
+	rep, err := Files(context.Background(), db, []string{second}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"incident 7 has 2 names: a, c: queries by IncidentNumber mix them up ('socq verify' lists every problem)"}
+	if !slices.Equal(rep.Warnings, want) {
+		t.Errorf("warnings = %q, want %q", rep.Warnings, want)
+	}
+}

@@ -76,22 +76,42 @@ func Run(ctx context.Context, db *engine.DB) (*Report, error) {
 		}); err != nil {
 			return err
 		}
-		for _, c := range checks() {
-			err := scan(ctx, tx, c.sql, func(r *sql.Rows) error {
-				var msg string
-				if err := r.Scan(&msg); err != nil {
-					return err
-				}
-				rep.add(c.name, msg)
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("check %s: %w", c.name, err)
-			}
-		}
-		return nil
+		return runChecks(ctx, tx, rep, checks())
 	})
 	return rep, err
+}
+
+// IncidentNumbers runs the "incident numbers" check alone: numbers that
+// name more than one incident, incidents with more than one number. socq
+// ingest runs it after loading, because Sentinel's numbers and the numbers
+// socq gives the incidents it records can meet in one database.
+func IncidentNumbers(ctx context.Context, db *engine.DB) ([]Finding, error) {
+	var numbers []check
+	for _, c := range checks() {
+		if c.name == "incident numbers" {
+			numbers = append(numbers, c)
+		}
+	}
+	rep := &Report{Truncated: map[string]int{}}
+	err := db.Tx(ctx, func(tx *engine.Tx) error { return runChecks(ctx, tx, rep, numbers) })
+	return rep.Findings, err
+}
+
+func runChecks(ctx context.Context, tx *engine.Tx, rep *Report, cs []check) error {
+	for _, c := range cs {
+		err := scan(ctx, tx, c.sql, func(r *sql.Rows) error {
+			var msg string
+			if err := r.Scan(&msg); err != nil {
+				return err
+			}
+			rep.add(c.name, msg)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("check %s: %w", c.name, err)
+		}
+	}
+	return nil
 }
 
 func (r *Report) add(check, msg string) {

@@ -1,4 +1,4 @@
-package verify
+package verify_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/socq/socq/engine"
 	"github.com/socq/socq/ingest"
+	"github.com/socq/socq/verify"
 )
 
 // fixtureDB copies a database holding the fixture history into a new
@@ -119,7 +120,7 @@ func TestVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer db.Close()
-			rep, err := Run(ctx, db)
+			rep, err := verify.Run(ctx, db)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,11 +149,11 @@ func TestVerifyListsAtMostMaxFindings(t *testing.T) {
 		SELECT '', TIMESTAMP '2026-10-01' + INTERVAL (i) SECOND, TIMESTAMP '2026-10-01', i FROM range(70) t(i)`); err != nil {
 		t.Fatal(err)
 	}
-	rep, err := Run(ctx, db)
+	rep, err := verify.Run(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rep.Findings) != MaxFindings || rep.Truncated["rows"] != 70-MaxFindings {
-		t.Errorf("%d findings listed, %v left out; want %d and 20", len(rep.Findings), rep.Truncated, MaxFindings)
+	if len(rep.Findings) != verify.MaxFindings || rep.Truncated["rows"] != 70-verify.MaxFindings {
+		t.Errorf("%d findings listed, %v left out; want %d and 20", len(rep.Findings), rep.Truncated, verify.MaxFindings)
 	}
 }
