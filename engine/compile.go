@@ -110,11 +110,12 @@ type compiler struct {
 	// prunedCTEs drops.
 	argStructs []argStruct
 	// query is the query's own pipeline; atTop is set while one of its
-	// operators compiles, with rest the operators after it (staging needs
-	// to know who reads its columns).
-	query *parser.Pipeline
-	atTop bool
-	rest  []parser.Operator
+	// operators compiles, with before and rest the operators before and
+	// after it (staging needs to know what it saves and who reads its
+	// columns).
+	query        *parser.Pipeline
+	atTop        bool
+	before, rest []parser.Operator
 	// staged are the temporary tables made so far; the stages before
 	// firstStage are in them and are not part of the SQL.
 	staged     []string
@@ -291,7 +292,7 @@ func (c *compiler) pipeline(p *parser.Pipeline) (*scope, error) {
 			c.render = r
 			continue
 		}
-		c.atTop, c.rest = p == c.query, p.Ops[i+1:]
+		c.atTop, c.before, c.rest = p == c.query, p.Ops[:i], p.Ops[i+1:]
 		sc, err = c.operator(op, sc)
 		c.atTop = false
 		if err != nil {

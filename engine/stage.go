@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/socq/socq/parser"
@@ -30,14 +31,16 @@ type Stager interface {
 // columns of in that the rest of the query can read (and bag, the column
 // bag_unpack reads), and returns the scope that reads the table. It returns
 // nil, nil when staging does not apply: no Stager, an operator inside a
-// subquery or a let (whose readers are elsewhere), serialized rows, or
-// a rest whose reads cannot be told by name (see restReads).
+// subquery or a let (whose readers are elsewhere), serialized rows, a
+// cheap pipeline before it (reading the table twice costs less than
+// storing what it gives), or a rest whose reads cannot be told by name or
+// that reads every column (see restReads).
 func (c *compiler) stageInput(in *scope, bag string) (*scope, error) {
-	if c.opts.Stager == nil || !c.atTop || in.serialized {
+	if c.opts.Stager == nil || !c.atTop || in.serialized || !c.worthStaging(c.query.Source, c.before) {
 		return nil, nil
 	}
 	reads, ok := c.restReads(c.rest)
-	if !ok {
+	if !ok || reads == nil {
 		return nil, nil
 	}
 	kept := &scope{exact: true}
@@ -57,6 +60,31 @@ func (c *compiler) stageInput(in *scope, bag string) (*scope, error) {
 	kept.from = c.addCTE("SELECT *\nFROM " + table)
 	c.firstStage = len(c.ctes) - 1
 	return kept, nil
+}
+
+// worthStaging reports whether the pipeline from src through ops does more
+// than read the table row by row: it groups, joins or reads a let or other
+// source, whose work staging saves doing twice.
+func (c *compiler) worthStaging(src parser.Source, ops []parser.Operator) bool {
+	if p, ok := src.(*parser.Pipeline); ok {
+		return c.worthStaging(p.Source, append(slices.Clip(p.Ops), ops...))
+	}
+	id, ok := src.(*parser.Ident)
+	if !ok {
+		return true
+	}
+	if _, isLet := c.tables[id.Name]; isLet {
+		return true
+	}
+	for _, op := range ops {
+		switch op.(type) {
+		case *parser.Where, *parser.Extend, *parser.Project, *parser.ProjectNames, *parser.ProjectRename,
+			*parser.MvExpand, *parser.Take, *parser.Serialize, *parser.ParseOp:
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // restReads tells which columns the operators after bag_unpack can read, by

@@ -64,3 +64,33 @@ func TestRestReads(t *testing.T) {
 		}
 	}
 }
+
+func TestWorthStaging(t *testing.T) {
+	tests := []struct {
+		before string // the query up to bag_unpack
+		want   bool
+	}{
+		{"SecurityIncident", false},
+		{"SecurityIncident | where Status == 'Closed' | mv-expand Tasks | extend x = 1 | project Tasks", false},
+		{"SecurityIncident | summarize arg_max(TimeGenerated, *) by IncidentNumber | mv-expand Tasks", true},
+		{"SecurityIncident | join (SecurityIncident) on IncidentNumber", true},
+		{"SecurityIncident | distinct Tasks", true},
+		{"let T = SecurityIncident | where Status == 'New'; T | mv-expand Tasks", true},
+		{"(SecurityIncident | summarize take_any(Tasks) by IncidentNumber) | where true", true},
+		{"(SecurityIncident | where true) | mv-expand Tasks", false},
+	}
+	for _, tt := range tests {
+		q, err := parser.Parse(tt.before + " | evaluate bag_unpack(Tasks)")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.before, err)
+		}
+		c := &compiler{cat: DefaultCatalog(), funcs: map[string]*parser.Func{}, tables: map[string]tabularLet{}}
+		for _, l := range q.Lets {
+			c.tables[l.Name.Name] = tabularLet{pipe: l.Pipe}
+		}
+		ops := q.Pipe.Ops
+		if got := c.worthStaging(q.Pipe.Source, ops[:len(ops)-1]); got != tt.want {
+			t.Errorf("%s: worthStaging = %v, want %v", tt.before, got, tt.want)
+		}
+	}
+}
