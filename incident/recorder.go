@@ -557,9 +557,32 @@ func (r *Recorder) List(ctx context.Context, f ListFilter) ([]*Incident, error) 
 	if len(statuses) == 0 && !f.All {
 		statuses = []string{StatusNew, StatusActive}
 	}
+	// The database narrows by status and severity, so that only those
+	// incidents are read and decoded (a queue of open incidents in a long
+	// history); the checks below decide.
+	var where []string
+	var args []any
+	for _, narrow := range []struct {
+		column string
+		values []string
+	}{{"Status", statuses}, {"Severity", f.Severities}} {
+		if len(narrow.values) == 0 {
+			continue
+		}
+		marks := make([]string, len(narrow.values))
+		for i, v := range narrow.values {
+			marks[i] = "?"
+			args = append(args, strings.ToLower(v))
+		}
+		where = append(where, `lower(`+engine.QuoteIdent(narrow.column)+`) IN (`+strings.Join(marks, ", ")+`)`)
+	}
+	query := `SELECT ` + selectColumns + ` FROM ` + latestRows
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
 	var out []*Incident
 	err := r.db.Tx(ctx, func(tx *engine.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT `+selectColumns+` FROM `+latestRows+` ORDER BY "IncidentNumber" DESC`)
+		rows, err := tx.Query(ctx, query+` ORDER BY "IncidentNumber" DESC`, args...)
 		if err != nil {
 			return fmt.Errorf("list incidents: %w", err)
 		}

@@ -391,7 +391,7 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	all, err := s.rec.List(r.Context(), incident.ListFilter{All: true})
+	all, err := s.rec.List(r.Context(), filter.narrowing())
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,31 @@ func (t filterTerm) match(inc *incident.Incident) bool {
 	return eq != t.ne
 }
 
+// narrowing is a ListFilter that keeps every incident f matches (and maybe
+// more): the statuses and severities of a group of "eq" terms on one of
+// those fields alone, so that the database reads only those incidents.
+func (f filter) narrowing() incident.ListFilter {
+	lf := incident.ListFilter{All: true}
+	for _, group := range f {
+		field, values := "", []string{}
+		for _, t := range group {
+			if t.ne || (field != "" && t.field != field) {
+				field = ""
+				break
+			}
+			field = t.field
+			values = append(values, t.value)
+		}
+		switch {
+		case field == "status" && lf.Statuses == nil:
+			lf.Statuses = values
+		case field == "severity" && lf.Severities == nil:
+			lf.Severities = values
+		}
+	}
+	return lf
+}
+
 // filterLexer splits $filter text into words, quoted strings and parentheses.
 type filterLexer struct {
 	text string
