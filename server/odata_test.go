@@ -7,7 +7,7 @@ import (
 
 func TestFilterNarrowing(t *testing.T) {
 	tests := []struct {
-		filter                string
+		filter               string
 		statuses, severities []string
 	}{
 		{"", nil, nil},
