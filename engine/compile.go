@@ -213,25 +213,27 @@ func (s *scope) index(name string) int {
 // addCTE appends a stage and returns its name.
 func (c *compiler) addCTE(body string) string {
 	name := "s" + strconv.Itoa(len(c.ctes))
-	c.ctes = append(c.ctes, name+" AS (\n  "+indentSQL(body, "  ")+"\n)")
+	var b strings.Builder
+	b.Grow(len(name) + len(body) + 16 + 2*strings.Count(body, "\n"))
+	b.WriteString(name)
+	b.WriteString(" AS (\n  ")
+	writeIndented(&b, body, "  ")
+	b.WriteString("\n)")
+	c.ctes = append(c.ctes, b.String())
 	return name
 }
 
-// indentSQL puts prefix after every line break of sql that is not inside a
-// string literal or a quoted identifier: a line break inside one is data
-// (a multi-line KQL string, a column name) and must stay as it is.
-func indentSQL(sql, prefix string) string {
-	if strings.IndexByte(sql, '\n') < 0 {
-		return sql
-	}
-	var b strings.Builder
-	b.Grow(len(sql) + 8*len(prefix))
+// writeIndented writes sql to b with prefix after every line break that is
+// not inside a string literal or a quoted identifier: a line break inside
+// one is data (a multi-line KQL string, a column name) and must stay as it
+// is.
+func writeIndented(b *strings.Builder, sql, prefix string) {
 	for {
 		// Copy up to the next line break or quote, then deal with it.
 		i := strings.IndexAny(sql, "\n'\"")
 		if i < 0 {
 			b.WriteString(sql)
-			return b.String()
+			return
 		}
 		b.WriteString(sql[:i+1])
 		ch := sql[i]
@@ -245,7 +247,7 @@ func indentSQL(sql, prefix string) string {
 		end := strings.IndexByte(sql, ch)
 		if end < 0 {
 			b.WriteString(sql)
-			return b.String()
+			return
 		}
 		b.WriteString(sql[:end+1])
 		sql = sql[end+1:]

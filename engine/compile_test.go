@@ -1,8 +1,11 @@
 package engine
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
-func TestIndentSQL(t *testing.T) {
+func TestWriteIndented(t *testing.T) {
 	tests := []struct{ sql, want string }{
 		{"SELECT 1", "SELECT 1"},
 		{"SELECT 1\nFROM s0", "SELECT 1\n  FROM s0"},
@@ -12,8 +15,9 @@ func TestIndentSQL(t *testing.T) {
 		{"\n\n", "\n  \n  "},
 	}
 	for _, tt := range tests {
-		if got := indentSQL(tt.sql, "  "); got != tt.want {
-			t.Errorf("indentSQL(%q) = %q, want %q", tt.sql, got, tt.want)
+		var b strings.Builder
+		if writeIndented(&b, tt.sql, "  "); b.String() != tt.want {
+			t.Errorf("writeIndented(%q) = %q, want %q", tt.sql, b.String(), tt.want)
 		}
 	}
 }
