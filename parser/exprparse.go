@@ -519,6 +519,9 @@ type gFastPipeline gPipeline
 
 // Parse implements participle.Parseable.
 func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
+	if handOff(lex) {
+		return participle.NextMatch
+	}
 	cp := lex.MakeCheckpoint()
 	start := lex.Peek().Pos
 	var table gPlainTable
@@ -552,6 +555,9 @@ type gPlainTable gIdent
 
 // Parse implements participle.Parseable.
 func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
+	if handOff(lex) {
+		return participle.NextMatch
+	}
 	tok := lex.Peek()
 	if tok.Type != tokIdent {
 		return participle.NextMatch
@@ -575,6 +581,9 @@ type gFastOperator gOperator
 
 // Parse implements participle.Parseable.
 func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
+	if handOff(lex) {
+		return participle.NextMatch
+	}
 	tok := lex.Peek()
 	if tok.EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *tok, Expect: "operator"}

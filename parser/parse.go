@@ -12,10 +12,31 @@ import (
 
 // Parse parses a KQL query. Errors are *Error.
 func Parse(text string) (*Query, error) {
+	return parse(text, true)
+}
+
+// participleOnly is the file name given to the lexer when the query is
+// parsed without the hand-written parsers of whole operators, pipelines and
+// statements: they see it in every token's position and leave the tokens to
+// participle's grammar (the tags in grammar.go). Tests parse every query
+// both ways and compare the results; expressions are always parsed by hand.
+const participleOnly = "participle-only"
+
+// handOff reports whether the hand-written parsers must leave the tokens to
+// participle (see participleOnly).
+func handOff(lex *lexer.PeekingLexer) bool { return lex.Peek().Pos.Filename == participleOnly }
+
+// parse parses text with the hand-written parsers (hand) or with
+// participle's grammar alone.
+func parse(text string, hand bool) (*Query, error) {
 	if i := strings.IndexByte(text, 0); i >= 0 {
 		return nil, Errorf(Span{i, i + 1}, "the query contains a NUL character")
 	}
-	g, err := grammar.ParseString("", text)
+	filename := ""
+	if !hand {
+		filename = participleOnly
+	}
+	g, err := grammar.ParseString(filename, text)
 	if err != nil {
 		return nil, participleError(text, err)
 	}
