@@ -620,8 +620,15 @@ func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
 	case "summarize":
 		lex.Next()
 		o.Summ, err = p.summarize()
+	case "sample":
+		lex.Next()
+		o.Sample, err = p.expr()
 	default:
-		return participle.NextMatch
+		cp := lex.MakeCheckpoint()
+		if !p.moreOperator(o, tok.Value) {
+			lex.LoadCheckpoint(cp)
+			return participle.NextMatch
+		}
 	}
 	if err != nil {
 		return failed(lex, p.fail(err))

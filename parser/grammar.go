@@ -29,11 +29,14 @@ type gQuery struct {
 type gLet struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Name   *gIdent         `parser:"'let' @@ '='"`
-	Func   *gLetFunc       `parser:"( @@"`
-	Source *gSpecialSource `parser:"| @@"`
-	Expr   *gExpr          `parser:"| @@ )"`
-	Ops    []*gOperator    `parser:"( '|' @@ )* ';'"`
+	// Fast reads the frequent forms by hand (opparse.go) into the fields
+	// of a gLet.
+	Fast   *gFastLet       `parser:"  @@"`
+	Name   *gIdent         `parser:"| 'let' @@ '='"`
+	Func   *gLetFunc       `parser:"  ( @@"`
+	Source *gSpecialSource `parser:"  | @@"`
+	Expr   *gExpr          `parser:"  | @@ )"`
+	Ops    []*gOperator    `parser:"  ( '|' @@ )* ';'"`
 }
 
 // gLetFunc is a user-defined function with a scalar body:

@@ -56,6 +56,9 @@ func lowerQuery(g *gQuery) (*Query, error) {
 // lowerLet tells a tabular let (a name followed by operators, or a bare
 // name, which the compiler resolves) from a scalar one.
 func lowerLet(g *gLet) (*Let, error) {
+	if g.Fast != nil {
+		g = (*gLet)(g.Fast)
+	}
 	sp := span(g.Pos, g.EndPos)
 	name, err := lowerIdent(g.Name)
 	if err != nil {

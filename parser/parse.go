@@ -37,6 +37,13 @@ func parse(text string, hand bool) (*Query, error) {
 		filename = participleOnly
 	}
 	g, err := grammar.ParseString(filename, text)
+	if err != nil && hand {
+		// Which error participle reports depends on every alternative it
+		// tried and gave up; the hand-written parsers do not replay that,
+		// so text in error is parsed again by participle alone, which
+		// gives its error as ever.
+		return parse(text, false)
+	}
 	if err != nil {
 		return nil, participleError(text, err)
 	}

@@ -1,0 +1,558 @@
+package parser
+
+import (
+	"github.com/alecthomas/participle/v2"
+	"github.com/alecthomas/participle/v2/lexer"
+)
+
+// The rest of the operators, let statements and pipelines in parentheses,
+// read by hand into the grammar structs, like expressions (exprparse.go).
+// These readers handle the well-formed text real queries are made of and
+// give up on anything else: they return false, the caller puts the lexer
+// back where the operator (or statement) began, and participle reads it
+// with the tags of grammar.go, reporting errors as it always did.
+// TestHandParsersAgree and FuzzHandParsers check that both ways give the
+// same trees, spans and errors.
+
+// moreOperator reads the operators gFastOperator does not read itself,
+// after their keyword (not yet consumed).
+func (p *exprParser) moreOperator(o *gFastOperator, keyword string) bool {
+	p.lex.Next()
+	switch keyword {
+	case "mv-expand", "mvexpand":
+		o.MvExpand = p.mvExpand(keyword)
+		return o.MvExpand != nil
+	case "join", "lookup":
+		o.Join = p.join(keyword)
+		return o.Join != nil
+	case "project-away", "project-keep", "project-reorder":
+		o.Names = p.names(keyword)
+		return o.Names != nil
+	case "project-rename":
+		o.Rename = p.rename()
+		return o.Rename != nil
+	case "evaluate":
+		o.Evaluate = p.evaluate()
+		return o.Evaluate != nil
+	case "distinct":
+		o.Distinct = p.distinct()
+		return o.Distinct != nil
+	case "top":
+		o.Top = p.top()
+		return o.Top != nil
+	case "serialize":
+		o.Serialize = p.serialize()
+		return o.Serialize != nil
+	case "render":
+		o.Render = p.render()
+		return o.Render != nil
+	case "as":
+		o.As = p.as()
+		return o.As != nil
+	case "union":
+		o.Union = p.union()
+		return o.Union != nil
+	case "mv-apply":
+		o.MvApply = p.mvApply()
+		return o.MvApply != nil
+	}
+	return false
+}
+
+// accept consumes the next token if its value is v.
+func (p *exprParser) accept(v string) bool {
+	if p.peekValue() == v {
+		p.lex.Next()
+		return true
+	}
+	return false
+}
+
+// tryExpr reads an expression, or returns nil.
+func (p *exprParser) tryExpr() *gExpr {
+	x, err := p.expr()
+	if err != nil {
+		return nil
+	}
+	return x
+}
+
+// tryNamedExprs reads [Name =] Expr, … or returns nil.
+func (p *exprParser) tryNamedExprs() []*gNamedExpr {
+	xs, err := p.namedExprs()
+	if err != nil {
+		return nil
+	}
+	return xs
+}
+
+// endsOperator reports whether the next token ends an operator: what
+// follows an operator in a pipeline, a let statement or parentheses.
+func (p *exprParser) endsOperator() bool {
+	tok := p.lex.Peek()
+	return tok.EOF() || tok.Value == "|" || tok.Value == ";" || tok.Value == ")"
+}
+
+// operator reads one operator by hand, or returns nil with the lexer put
+// back.
+func (p *exprParser) operator() *gOperator {
+	cp := p.lex.MakeCheckpoint()
+	tok := p.lex.Peek()
+	op := &gFastOperator{}
+	if err := op.Parse(p.lex); err != nil {
+		p.lex.LoadCheckpoint(cp)
+		return nil
+	}
+	return &gOperator{Pos: tok.Pos, EndPos: op.EndPos, Fast: op}
+}
+
+// operators reads ( '|' Operator )*; ok is false when one is not read.
+func (p *exprParser) operators() (ops []*gOperator, ok bool) {
+	for p.accept("|") {
+		op := p.operator()
+		if op == nil {
+			return nil, false
+		}
+		ops = append(ops, op)
+	}
+	return ops, true
+}
+
+// pipeline reads a plain table followed by operators, or returns nil.
+func (p *exprParser) pipeline() *gPipeline {
+	start := p.lex.Peek().Pos
+	var table gPlainTable
+	if table.Parse(p.lex) != nil {
+		return nil
+	}
+	ops, ok := p.operators()
+	if !ok {
+		return nil
+	}
+	return &gPipeline{Pos: start, EndPos: p.endPos(), Source: &gSource{Plain: &table}, Ops: ops}
+}
+
+// mvExpand reads mv-expand's parameters and items.
+func (p *exprParser) mvExpand(keyword string) *gMvExpand {
+	m := &gMvExpand{Keyword: keyword}
+	if v := p.peekValue(); (v == "kind" || v == "bagexpansion") && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		kind := p.peekValue()
+		if kind != "bag" && kind != "array" {
+			return nil
+		}
+		p.lex.Next()
+		m.KindParam, m.Kind = v, kind
+	}
+	if p.peekValue() == "with_itemindex" && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		if m.ItemIndex = p.ident(); m.ItemIndex == nil {
+			return nil
+		}
+	}
+	if m.Items = p.mvExpandItems(); m.Items == nil {
+		return nil
+	}
+	if p.accept("limit") {
+		if m.Limit = p.tryExpr(); m.Limit == nil {
+			return nil
+		}
+	}
+	return m
+}
+
+// mvExpandItems reads [Name =] Expr [to typeof(T)], …
+func (p *exprParser) mvExpandItems() []*gMvExpandItem {
+	var items []*gMvExpandItem
+	for {
+		tok := p.lex.Peek()
+		if tok.EOF() {
+			return nil
+		}
+		it := &gMvExpandItem{Pos: tok.Pos}
+		it.Name, _ = p.optionalName()
+		if it.Expr = p.tryExpr(); it.Expr == nil {
+			return nil
+		}
+		if p.accept("to") {
+			if !p.accept("typeof") || !p.accept("(") {
+				return nil
+			}
+			if it.ToType = p.ident(); it.ToType == nil || !p.accept(")") {
+				return nil
+			}
+		}
+		it.EndPos = p.endPos()
+		items = append(items, it)
+		if !p.accept(",") {
+			return items
+		}
+	}
+}
+
+// hints reads ( 'hint' '.' Name '=' Value )*, the names kept.
+func (p *exprParser) hints() (names []string, ok bool) {
+	for p.peekValue() == "hint" && p.peek2Value() == "." {
+		p.lex.Next()
+		p.lex.Next()
+		name := p.lex.Peek()
+		if name.Type != tokIdent {
+			return nil, false
+		}
+		p.lex.Next()
+		if !p.accept("=") {
+			return nil, false
+		}
+		if t := p.lex.Peek().Type; t != tokIdent && t != tokString && t != tokNumber {
+			return nil, false
+		}
+		p.lex.Next()
+		names = append(names, name.Value)
+	}
+	return names, true
+}
+
+// join reads join's (or lookup's) kind, hints, right side and conditions.
+func (p *exprParser) join(keyword string) *gJoin {
+	j := &gJoin{Keyword: keyword}
+	if p.peekValue() == "kind" && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		kind := p.lex.Peek()
+		if kind.Type != tokIdent {
+			return nil
+		}
+		p.lex.Next()
+		j.Kind = kind.Value
+	}
+	var ok bool
+	if j.Hints, ok = p.hints(); !ok {
+		return nil
+	}
+	if p.accept("(") {
+		if j.Right = p.pipeline(); j.Right == nil || !p.accept(")") {
+			return nil
+		}
+	} else {
+		// A bare table name: participle's gPipeline reads it as a table
+		// with no operators when 'on' follows.
+		tok := p.lex.Peek()
+		id := p.ident()
+		if id == nil || p.peekValue() != "on" || sourceKeywords[id.Plain] {
+			return nil
+		}
+		j.Right = &gPipeline{Pos: tok.Pos, EndPos: id.EndPos, Source: &gSource{Table: id}}
+	}
+	if !p.accept("on") {
+		return nil
+	}
+	for {
+		x := p.tryExpr()
+		if x == nil {
+			return nil
+		}
+		j.On = append(j.On, x)
+		if !p.accept(",") {
+			return j
+		}
+	}
+}
+
+// sourceKeywords start the sources of gSpecialSource and gUnionArg other
+// than a plain name; a name spelled so is left to participle.
+var sourceKeywords = map[string]bool{
+	"print": true, "datatable": true, "range": true, "union": true, "materialize": true,
+	"toscalar": true, "workspace": true, "app": true, "cluster": true, "database": true,
+	"resource": true, "adx": true,
+}
+
+// names reads project-away's (-keep's, -reorder's) column names and
+// patterns.
+func (p *exprParser) names(keyword string) *gNames {
+	n := &gNames{Keyword: keyword}
+	for {
+		tok := p.lex.Peek()
+		pat := &gNamePattern{Pos: tok.Pos}
+		switch {
+		case tok.Value == "[":
+			id := p.ident()
+			if id == nil {
+				return nil
+			}
+			pat.Quoted = id.Quoted
+		case tok.Type == tokIdent || tok.Value == "*":
+			for t := p.lex.Peek(); t.Type == tokIdent || t.Value == "*"; t = p.lex.Peek() {
+				pat.Parts = append(pat.Parts, t.Value)
+				p.lex.Next()
+			}
+		default:
+			return nil
+		}
+		pat.EndPos = p.endPos()
+		n.Columns = append(n.Columns, pat)
+		if !p.accept(",") {
+			return n
+		}
+	}
+}
+
+// rename reads project-rename's New = Old pairs.
+func (p *exprParser) rename() *gRename {
+	r := &gRename{}
+	for {
+		newName := p.ident()
+		if newName == nil || !p.accept("=") {
+			return nil
+		}
+		old := p.ident()
+		if old == nil {
+			return nil
+		}
+		r.Pairs = append(r.Pairs, &gRenamePair{New: newName, Old: old})
+		if !p.accept(",") {
+			return r
+		}
+	}
+}
+
+// evaluate reads plugin(args).
+func (p *exprParser) evaluate() *gEvaluate {
+	e := &gEvaluate{Plugin: p.ident()}
+	if e.Plugin == nil || !p.accept("(") || p.peekValue() == ")" {
+		return nil
+	}
+	if e.Args = p.tryNamedExprs(); e.Args == nil || !p.accept(")") {
+		return nil
+	}
+	return e
+}
+
+// distinct reads * or column names.
+func (p *exprParser) distinct() *gDistinct {
+	if p.accept("*") {
+		return &gDistinct{Star: true}
+	}
+	d := &gDistinct{}
+	for {
+		id := p.ident()
+		if id == nil {
+			return nil
+		}
+		d.Columns = append(d.Columns, id)
+		if !p.accept(",") {
+			return d
+		}
+	}
+}
+
+// top reads N by Key.
+func (p *exprParser) top() *gTop {
+	t := &gTop{Count: p.tryExpr()}
+	if t.Count == nil || !p.accept("by") {
+		return nil
+	}
+	keys, err := p.sortKeys()
+	if err != nil || len(keys) != 1 {
+		return nil
+	}
+	t.Key = keys[0]
+	return t
+}
+
+// serialize reads the optional columns.
+func (p *exprParser) serialize() *gSerialize {
+	s := &gSerialize{Keyword: "serialize"}
+	if p.endsOperator() {
+		return s
+	}
+	if s.Columns = p.tryNamedExprs(); s.Columns == nil {
+		return nil
+	}
+	return s
+}
+
+// render reads the chart kind and its options, with (…) or legacy
+// name = value pairs.
+func (p *exprParser) render() *gRender {
+	kind := p.lex.Peek()
+	if kind.Type != tokIdent {
+		return nil
+	}
+	p.lex.Next()
+	r := &gRender{Kind: kind.Value}
+	if p.peekValue() == "with" && p.peek2Value() == "(" {
+		p.lex.Next()
+		p.lex.Next()
+		for tok := p.lex.Peek(); tok.Value != ")"; tok = p.lex.Peek() {
+			if tok.EOF() {
+				return nil
+			}
+			r.Options = append(r.Options, tok.Value)
+			p.lex.Next()
+		}
+		p.lex.Next()
+		return r
+	}
+	for p.lex.Peek().Type == tokIdent && p.peek2Value() == "=" {
+		name := p.lex.Peek().Value
+		p.lex.Next()
+		p.lex.Next()
+		value := p.lex.Peek()
+		if value.Type != tokIdent && value.Type != tokString && value.Type != tokNumber {
+			return nil
+		}
+		p.lex.Next()
+		r.Legacy = append(r.Legacy, name, value.Value)
+	}
+	return r
+}
+
+// as reads [hint.name = value …] Name.
+func (p *exprParser) as() *gAs {
+	a := &gAs{}
+	var ok bool
+	if a.Hints, ok = p.hints(); !ok {
+		return nil
+	}
+	if a.Name = p.ident(); a.Name == nil {
+		return nil
+	}
+	return a
+}
+
+// union reads union's parameters and its tables: names and pipelines in
+// parentheses.
+func (p *exprParser) union() *gUnion {
+	u := &gUnion{}
+	if p.peekValue() == "kind" && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		if u.Kind = p.peekValue(); u.Kind != "inner" && u.Kind != "outer" {
+			return nil
+		}
+		p.lex.Next()
+	}
+	if p.peekValue() == "withsource" && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		if u.WithSource = p.ident(); u.WithSource == nil {
+			return nil
+		}
+	}
+	if p.peekValue() == "isfuzzy" && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		if u.Fuzzy = p.peekValue(); u.Fuzzy != "true" && u.Fuzzy != "false" {
+			return nil
+		}
+		p.lex.Next()
+	}
+	for {
+		arg := &gUnionArg{}
+		if p.accept("(") {
+			if arg.Paren = p.pipeline(); arg.Paren == nil || !p.accept(")") {
+				return nil
+			}
+		} else if arg.Table = p.ident(); arg.Table == nil || sourceKeywords[arg.Table.Plain] {
+			return nil
+		}
+		u.Tables = append(u.Tables, arg)
+		if !p.accept(",") {
+			return u
+		}
+	}
+}
+
+// mvApply reads [with_itemindex=I] Items [limit N] on (Operators).
+func (p *exprParser) mvApply() *gMvApply {
+	m := &gMvApply{}
+	if p.peekValue() == "with_itemindex" && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		if m.ItemIndex = p.ident(); m.ItemIndex == nil {
+			return nil
+		}
+	}
+	if m.Items = p.mvExpandItems(); m.Items == nil {
+		return nil
+	}
+	if p.accept("limit") {
+		if m.Limit = p.tryExpr(); m.Limit == nil {
+			return nil
+		}
+	}
+	if !p.accept("on") || !p.accept("(") {
+		return nil
+	}
+	for {
+		op := p.operator()
+		if op == nil {
+			return nil
+		}
+		m.Ops = append(m.Ops, op)
+		if !p.accept("|") {
+			break
+		}
+	}
+	if !p.accept(")") {
+		return nil
+	}
+	return m
+}
+
+// gFastLet is gLet's first alternative: a let statement binding a name to
+// an expression, a call, or a table with operators, read by hand. Any other
+// (functions, special sources, malformed text) is left to participle.
+// Lowering reads it as the gLet it is.
+type gFastLet gLet
+
+// Parse implements participle.Parseable.
+func (l *gFastLet) Parse(lex *lexer.PeekingLexer) error {
+	if handOff(lex) || lex.Peek().Value != "let" {
+		return participle.NextMatch
+	}
+	cp := lex.MakeCheckpoint()
+	p := exprParser{lex: lex}
+	if !p.let(l) {
+		lex.LoadCheckpoint(cp)
+		return participle.NextMatch
+	}
+	return nil
+}
+
+// let reads a let statement as participle's gLet does: a source that is
+// a call, else an expression, then operators and ';'.
+func (p *exprParser) let(l *gFastLet) bool {
+	l.Pos = p.lex.Peek().Pos
+	p.lex.Next()
+	if l.Name = p.ident(); l.Name == nil || !p.accept("=") {
+		return false
+	}
+	tok := p.lex.Peek()
+	switch {
+	case tok.Type == tokIdent && sourceKeywords[tok.Value]:
+		return false
+	case tok.Type == tokIdent && p.peek2Value() == "(":
+		name := p.ident()
+		call, err := p.callAfterName(name)
+		if err != nil {
+			return false
+		}
+		l.Source = &gSpecialSource{Pos: tok.Pos, EndPos: p.endPos(), Call: call}
+	case tok.Type == tokIdent || tok.Type == tokNumber || tok.Type == tokString || tok.Type == tokMultiString ||
+		tok.Type == tokTimespan || tok.Type == tokTypedLit:
+		if l.Expr = p.tryExpr(); l.Expr == nil {
+			return false
+		}
+	default:
+		return false
+	}
+	var ok bool
+	if l.Ops, ok = p.operators(); !ok || !p.accept(";") {
+		return false
+	}
+	l.EndPos = p.endPos()
+	return true
+}
