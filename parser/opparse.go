@@ -502,6 +502,31 @@ func (p *exprParser) mvApply() *gMvApply {
 	return m
 }
 
+// handQuery reads a whole query of let statements and a pipeline by hand,
+// as gQuery's tags describe, or returns nil (the lexer moved) when
+// participle must read it.
+func handQuery(lex *lexer.PeekingLexer) *gQuery {
+	q := &gQuery{Pos: lex.Peek().Pos}
+	for lex.Peek().Value == "let" {
+		l := &gFastLet{}
+		if l.Parse(lex) != nil {
+			return nil
+		}
+		q.Lets = append(q.Lets, &gLet{Pos: l.Pos, EndPos: l.EndPos, Fast: l})
+	}
+	q.Fast = &gFastPipeline{}
+	if q.Fast.Parse(lex) != nil {
+		return nil
+	}
+	p := exprParser{lex: lex}
+	p.accept(";")
+	if !lex.Peek().EOF() {
+		return nil
+	}
+	q.EndPos = p.endPos()
+	return q
+}
+
 // gFastLet is gLet's first alternative: a let statement binding a name to
 // an expression, a call, or a table with operators, read by hand. Any other
 // (functions, special sources, malformed text) is left to participle.

@@ -32,22 +32,31 @@ func parse(text string, hand bool) (*Query, error) {
 	if i := strings.IndexByte(text, 0); i >= 0 {
 		return nil, Errorf(Span{i, i + 1}, "the query contains a NUL character")
 	}
-	filename := ""
 	if !hand {
-		filename = participleOnly
+		g, err := grammar.ParseString(participleOnly, text)
+		if err != nil {
+			return nil, participleError(text, err)
+		}
+		return lowerQuery(g)
 	}
-	g, err := grammar.ParseString(filename, text)
-	if err != nil && hand {
-		// Which error participle reports depends on every alternative it
-		// tried and gave up; the hand-written parsers do not replay that,
-		// so text in error is parsed again by participle alone, which
-		// gives its error as ever.
-		return parse(text, false)
+	lex, _ := kqlLexerDef{}.LexString("", text)
+	tokens, err := lexer.Upgrade(lex, tokComment, tokWhitespace) // the grammar's Elide
+	if err == nil {
+		start := tokens.MakeCheckpoint()
+		if g := handQuery(tokens); g != nil {
+			return lowerQuery(g)
+		}
+		tokens.LoadCheckpoint(start)
+		g, err := grammar.ParseFromLexer(tokens)
+		if err == nil {
+			return lowerQuery(g)
+		}
 	}
-	if err != nil {
-		return nil, participleError(text, err)
-	}
-	return lowerQuery(g)
+	// Which error participle reports depends on every alternative it tried
+	// and gave up; the hand-written parsers do not replay that, so text in
+	// error is parsed again by participle alone, which gives its error as
+	// ever.
+	return parse(text, false)
 }
 
 // participleError turns participle's error into an *Error at the right place.
