@@ -130,12 +130,22 @@ func (p *exprParser) optionalName() (*gIdent, bool) {
 // ident reads a plain or quoted name, or returns nil and leaves the lexer
 // untouched.
 func (p *exprParser) ident() *gIdent {
+	id := &gIdent{}
+	if !p.identInto(id) {
+		return nil
+	}
+	return id
+}
+
+// identInto reads a plain or quoted name into id, or returns false and
+// leaves the lexer untouched.
+func (p *exprParser) identInto(id *gIdent) bool {
 	tok := p.lex.Peek()
 	if tok.Type == tokIdent {
-		id := &gIdent{Pos: tok.Pos, Plain: tok.Value}
+		*id = gIdent{Pos: tok.Pos, Plain: tok.Value}
 		p.lex.Next()
 		id.EndPos = p.endPos()
-		return id
+		return true
 	}
 	if tok.Value == "[" {
 		cp := p.lex.MakeCheckpoint()
@@ -145,7 +155,8 @@ func (p *exprParser) ident() *gIdent {
 			p.lex.Next()
 			if p.peekValue() == "]" {
 				p.lex.Next()
-				return &gIdent{Pos: tok.Pos, Quoted: s.Value, EndPos: p.endPos()}
+				*id = gIdent{Pos: tok.Pos, Quoted: s.Value, EndPos: p.endPos()}
+				return true
 			}
 			p.remember(p.unexpected("']'"))
 		} else {
@@ -153,7 +164,7 @@ func (p *exprParser) ident() *gIdent {
 		}
 		p.lex.LoadCheckpoint(cp)
 	}
-	return nil
+	return false
 }
 
 func (p *exprParser) expr() (*gExpr, error) {
@@ -251,18 +262,30 @@ func (p *exprParser) binary() (*gBinary, error) {
 	return b, nil
 }
 
+// operand holds the nodes of one operand, allocated together: most
+// operands are a name or a call, and allocating them one by one was much of
+// the time of a parse.
+type operand struct {
+	unary   gUnary
+	postfix gPostfix
+	primary gPrimary
+	name    gIdent
+}
+
 func (p *exprParser) unary() (*gUnary, error) {
 	tok := p.lex.Peek()
-	u := &gUnary{Pos: tok.Pos}
+	o := &operand{}
+	u := &o.unary
+	u.Pos = tok.Pos
 	if tok.Value == "-" || tok.Value == "+" {
 		u.Op = sign(tok.Value)
 		p.lex.Next()
 	}
-	prim, err := p.primary()
-	if err != nil {
+	if err := p.primaryInto(&o.primary, &o.name); err != nil {
 		return nil, err
 	}
-	post := &gPostfix{Primary: prim}
+	post := &o.postfix
+	post.Primary = &o.primary
 	for {
 		a, err := p.access()
 		if err != nil {
@@ -305,12 +328,14 @@ func (p *exprParser) access() (*gAccess, error) {
 	return &gAccess{Index: x, EndPos: p.endPos()}, nil
 }
 
-func (p *exprParser) primary() (*gPrimary, error) {
+// primaryInto reads a primary into g; a name (alone or a function's) is
+// read into name.
+func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 	tok := p.lex.Peek()
-	g := &gPrimary{Pos: tok.Pos}
+	g.Pos = tok.Pos
 	switch {
 	case tok.EOF():
-		return nil, p.unexpected("expression")
+		return p.unexpected("expression")
 	case tok.Value == "dynamic" && p.peek2Value() == "(":
 		cp := p.lex.MakeCheckpoint()
 		p.lex.Next()
@@ -323,7 +348,7 @@ func (p *exprParser) primary() (*gPrimary, error) {
 			p.lex.Next()
 			g.Dynamic = d
 			g.EndPos = p.endPos()
-			return g, nil
+			return nil
 		}
 		p.remember(err)
 		p.lex.LoadCheckpoint(cp) // read as a call: dynamic(expr)
@@ -331,7 +356,7 @@ func (p *exprParser) primary() (*gPrimary, error) {
 		p.lex.Next()
 		g.Bool = tok.Value
 		g.EndPos = p.endPos()
-		return g, nil
+		return nil
 	case tok.Value == "toscalar" && p.peek2Value() == "(":
 		cp := p.lex.MakeCheckpoint()
 		p.lex.Next()
@@ -344,7 +369,7 @@ func (p *exprParser) primary() (*gPrimary, error) {
 			p.lex.Next()
 			g.ToScalar = pipe
 			g.EndPos = p.endPos()
-			return g, nil
+			return nil
 		}
 		p.remember(err)
 		p.lex.LoadCheckpoint(cp) // read as a call: toscalar(expr)
@@ -352,7 +377,7 @@ func (p *exprParser) primary() (*gPrimary, error) {
 		p.lex.Next()
 		g.Star = true
 		g.EndPos = p.endPos()
-		return g, nil
+		return nil
 	}
 	switch tok.Type {
 	case tokString, tokMultiString:
@@ -374,30 +399,29 @@ func (p *exprParser) primary() (*gPrimary, error) {
 			p.lex.Next()
 			x, err := p.expr()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if err := p.expect(")"); err != nil {
-				return nil, err
+				return err
 			}
 			g.Paren = x
 			break
 		}
-		id := p.ident()
-		if id == nil {
-			return nil, p.unexpected("expression")
+		if !p.identInto(name) {
+			return p.unexpected("expression")
 		}
 		if p.peekValue() == "(" {
-			call, err := p.callAfterName(id)
+			call, err := p.callAfterName(name)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			g.Call = call
 		} else {
-			g.Ident = id
+			g.Ident = name
 		}
 	}
 	g.EndPos = p.endPos()
-	return g, nil
+	return nil
 }
 
 // callAfterName reads "(" args ")" after a function name.
@@ -531,13 +555,14 @@ func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
 	var ops []*gOperator
 	for lex.Peek().Value == "|" {
 		lex.Next()
-		tok := lex.Peek()
 		op := &gFastOperator{}
 		if err := op.Parse(lex); err != nil {
 			lex.LoadCheckpoint(cp)
 			return participle.NextMatch
 		}
-		ops = append(ops, &gOperator{Pos: tok.Pos, EndPos: op.EndPos, Fast: op})
+		// A gFastOperator holds what participle's gOperator would: lowering
+		// reads it as one.
+		ops = append(ops, (*gOperator)(op))
 	}
 	if next := lex.Peek(); !next.EOF() && next.Value != ";" {
 		lex.LoadCheckpoint(cp)

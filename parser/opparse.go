@@ -97,13 +97,12 @@ func (p *exprParser) endsOperator() bool {
 // back.
 func (p *exprParser) operator() *gOperator {
 	cp := p.lex.MakeCheckpoint()
-	tok := p.lex.Peek()
 	op := &gFastOperator{}
 	if err := op.Parse(p.lex); err != nil {
 		p.lex.LoadCheckpoint(cp)
 		return nil
 	}
-	return &gOperator{Pos: tok.Pos, EndPos: op.EndPos, Fast: op}
+	return (*gOperator)(op)
 }
 
 // operators reads ( '|' Operator )*; ok is false when one is not read.
@@ -512,7 +511,7 @@ func handQuery(lex *lexer.PeekingLexer) *gQuery {
 		if l.Parse(lex) != nil {
 			return nil
 		}
-		q.Lets = append(q.Lets, &gLet{Pos: l.Pos, EndPos: l.EndPos, Fast: l})
+		q.Lets = append(q.Lets, (*gLet)(l))
 	}
 	q.Fast = &gFastPipeline{}
 	if q.Fast.Parse(lex) != nil {
