@@ -535,8 +535,8 @@ func (p *exprParser) dynamic() (*gDynamic, error) {
 	return d, nil
 }
 
-// gFastPipeline is a whole query pipeline of a plain table and the
-// operators gFastOperator reads, all read by hand. Any other pipeline (or a
+// gFastPipeline is a whole query pipeline whose source and operators are
+// read by hand (opparse.go). Any other pipeline (or a
 // malformed one) is left to participle with gPipeline's tags, which reports
 // errors as ever. Lowering reads it as the gPipeline it is.
 type gFastPipeline gPipeline
@@ -547,28 +547,13 @@ func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
 		return participle.NextMatch
 	}
 	cp := lex.MakeCheckpoint()
-	start := lex.Peek().Pos
-	var table gPlainTable
-	if err := table.Parse(lex); err != nil {
-		return err // NextMatch
-	}
-	var ops []*gOperator
-	for lex.Peek().Value == "|" {
-		lex.Next()
-		op := &gFastOperator{}
-		if err := op.Parse(lex); err != nil {
-			lex.LoadCheckpoint(cp)
-			return participle.NextMatch
-		}
-		// A gFastOperator holds what participle's gOperator would: lowering
-		// reads it as one.
-		ops = append(ops, (*gOperator)(op))
-	}
-	if next := lex.Peek(); !next.EOF() && next.Value != ";" {
+	p := exprParser{lex: lex}
+	pipe := p.pipeline()
+	if next := lex.Peek(); pipe == nil || !next.EOF() && next.Value != ";" {
 		lex.LoadCheckpoint(cp)
 		return participle.NextMatch
 	}
-	*f = gFastPipeline{Pos: start, EndPos: lex.RawPeek().Pos, Source: &gSource{Plain: &table}, Ops: ops}
+	*f = gFastPipeline(*pipe)
 	return nil
 }
 

@@ -117,18 +117,136 @@ func (p *exprParser) operators() (ops []*gOperator, ok bool) {
 	return ops, true
 }
 
-// pipeline reads a plain table followed by operators, or returns nil.
+// pipeline reads a source followed by operators, or returns nil.
 func (p *exprParser) pipeline() *gPipeline {
 	start := p.lex.Peek().Pos
+	src := &gSource{}
 	var table gPlainTable
-	if table.Parse(p.lex) != nil {
+	if table.Parse(p.lex) == nil {
+		src.Plain = &table
+	} else if src.Special = p.specialSource(); src.Special == nil {
 		return nil
 	}
 	ops, ok := p.operators()
 	if !ok {
 		return nil
 	}
-	return &gPipeline{Pos: start, EndPos: p.endPos(), Source: &gSource{Plain: &table}, Ops: ops}
+	return &gPipeline{Pos: start, EndPos: p.endPos(), Source: src, Ops: ops}
+}
+
+// specialSource reads the sources of gSpecialSource but workspace(…) and
+// friends, or returns nil.
+func (p *exprParser) specialSource() *gSpecialSource {
+	tok := p.lex.Peek()
+	s := &gSpecialSource{Pos: tok.Pos}
+	switch {
+	case tok.Value == "print":
+		p.lex.Next()
+		if s.Print = p.tryNamedExprs(); s.Print == nil {
+			return nil
+		}
+	case tok.Value == "datatable":
+		p.lex.Next()
+		if s.Datatable = p.datatable(); s.Datatable == nil {
+			return nil
+		}
+	case tok.Value == "range":
+		p.lex.Next()
+		if s.Range = p.rangeSource(); s.Range == nil {
+			return nil
+		}
+	case tok.Value == "union":
+		p.lex.Next()
+		if s.Union = p.union(); s.Union == nil {
+			return nil
+		}
+	case tok.Value == "(":
+		p.lex.Next()
+		if s.Paren = p.pipeline(); s.Paren == nil || !p.accept(")") {
+			return nil
+		}
+	case tok.Value == "materialize":
+		p.lex.Next()
+		if !p.accept("(") {
+			return nil
+		}
+		if s.Materialize = p.pipeline(); s.Materialize == nil || !p.accept(")") {
+			return nil
+		}
+	case tok.Type == tokIdent && !sourceKeywords[tok.Value] && p.peek2Value() == "(":
+		name := p.ident()
+		call, err := p.callAfterName(name)
+		if err != nil {
+			return nil
+		}
+		s.Call = call
+	default:
+		return nil
+	}
+	s.EndPos = p.endPos()
+	return s
+}
+
+// datatable reads (Name: type, …) [values].
+func (p *exprParser) datatable() *gDatatable {
+	d := &gDatatable{}
+	if !p.accept("(") {
+		return nil
+	}
+	for {
+		c := &gTypedColumn{Name: p.ident()}
+		if c.Name == nil || !p.accept(":") {
+			return nil
+		}
+		if c.Type = p.ident(); c.Type == nil {
+			return nil
+		}
+		d.Columns = append(d.Columns, c)
+		if !p.accept(",") {
+			break
+		}
+	}
+	if !p.accept(")") || !p.accept("[") {
+		return nil
+	}
+	if p.accept("]") {
+		return d
+	}
+	for {
+		x := p.tryExpr()
+		if x == nil {
+			return nil
+		}
+		d.Values = append(d.Values, x)
+		if !p.accept(",") {
+			break
+		}
+		if p.peekValue() == "]" {
+			break // a trailing comma
+		}
+	}
+	if !p.accept("]") {
+		return nil
+	}
+	return d
+}
+
+// rangeSource reads Column from A to B step S.
+func (p *exprParser) rangeSource() *gRange {
+	r := &gRange{Column: p.ident()}
+	if r.Column == nil || !p.accept("from") {
+		return nil
+	}
+	if r.From = p.tryExpr(); r.From == nil || !p.accept("to") {
+		return nil
+	}
+	if r.To = p.tryExpr(); r.To == nil || !p.accept("step") {
+		return nil
+	}
+	if r.Step = p.tryExpr(); r.Step == nil {
+		return nil
+	}
+	return r
 }
 
 // mvExpand reads mv-expand's parameters and items.
@@ -546,6 +664,18 @@ func (l *gFastLet) Parse(lex *lexer.PeekingLexer) error {
 	return nil
 }
 
+// functionAhead reports whether the tokens after '(' start a function's
+// parameters: ")" or "Name :".
+func (p *exprParser) functionAhead() bool {
+	cp := p.lex.MakeCheckpoint()
+	defer p.lex.LoadCheckpoint(cp)
+	p.lex.Next()
+	if p.accept(")") {
+		return true
+	}
+	return p.ident() != nil && p.peekValue() == ":"
+}
+
 // let reads a let statement as participle's gLet does: a source that is
 // a call, else an expression, then operators and ';'.
 func (p *exprParser) let(l *gFastLet) bool {
@@ -556,15 +686,23 @@ func (p *exprParser) let(l *gFastLet) bool {
 	}
 	tok := p.lex.Peek()
 	switch {
-	case tok.Type == tokIdent && sourceKeywords[tok.Value]:
-		return false
-	case tok.Type == tokIdent && p.peek2Value() == "(":
-		name := p.ident()
-		call, err := p.callAfterName(name)
-		if err != nil {
+	case tok.Value == "(" && p.functionAhead():
+		return false // let f = (x: long) { … }: participle reads it
+	case tok.Value == "(" || sourceKeywords[tok.Value] && tok.Type == tokIdent || tok.Type == tokIdent && p.peek2Value() == "(":
+		// participle tries the special sources, calls included, before
+		// an expression: let x = dynamic([1]) is an expression because
+		// it is no call.
+		cp := p.lex.MakeCheckpoint()
+		if l.Source = p.specialSource(); l.Source != nil {
+			break
+		}
+		if tok.Type != tokIdent || sourceKeywords[tok.Value] {
 			return false
 		}
-		l.Source = &gSpecialSource{Pos: tok.Pos, EndPos: p.endPos(), Call: call}
+		p.lex.LoadCheckpoint(cp)
+		if l.Expr = p.tryExpr(); l.Expr == nil {
+			return false
+		}
 	case tok.Type == tokIdent || tok.Type == tokNumber || tok.Type == tokString || tok.Type == tokMultiString ||
 		tok.Type == tokTimespan || tok.Type == tokTypedLit:
 		if l.Expr = p.tryExpr(); l.Expr == nil {
