@@ -152,6 +152,17 @@ var handCases = []string{
 	`T; `,
 	`T;;`,
 	`let x = 1; let y = x; `,
+	`T | parse Description with "a" x:long "b" * | take 1`,
+	`T | parse kind=regex Description with ['x y'] "[0-9]+" *`,
+	`T | parse kind Description with x`,
+	`T | parse Description with`,
+	`T | parse Description with x:`,
+	`T | parse Description x`,
+	`T | make-series count() on TimeGenerated step 1d`,
+	`T | make-series n = count() default = 0, dcount(x) on TimeGenerated from ago(1d) to now() step 1h by a, b = c`,
+	`T | make-series n = count() on TimeGenerated to now() step 1h | take 1`,
+	`T | make-series n = count() on TimeGenerated`,
+	`T | make-series n = count() default = on TimeGenerated step 1h`,
 }
 
 // TestHandParsersAgree parses queries with the hand-written parsers and

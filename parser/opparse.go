@@ -55,6 +55,12 @@ func (p *exprParser) moreOperator(o *gFastOperator, keyword string) bool {
 	case "mv-apply":
 		o.MvApply = p.mvApply()
 		return o.MvApply != nil
+	case "parse":
+		o.ParseOp = p.parseOp()
+		return o.ParseOp != nil
+	case "make-series":
+		o.Series = p.makeSeries()
+		return o.Series != nil
 	}
 	return false
 }
@@ -642,6 +648,103 @@ func handQuery(lex *lexer.PeekingLexer) *gQuery {
 	}
 	q.EndPos = p.endPos()
 	return q
+}
+
+// parseOp reads [kind=K] Expr with Parts.
+func (p *exprParser) parseOp() *gParse {
+	g := &gParse{}
+	if p.peekValue() == "kind" && p.peek2Value() == "=" {
+		p.lex.Next()
+		p.lex.Next()
+		kind := p.lex.Peek()
+		if kind.Type != tokIdent {
+			return nil
+		}
+		p.lex.Next()
+		g.Kind = kind.Value
+	}
+	if g.Expr = p.tryExpr(); g.Expr == nil || !p.accept("with") {
+		return nil
+	}
+	for {
+		tok := p.lex.Peek()
+		part := &gParsePart{Pos: tok.Pos}
+		switch {
+		case tok.Type == tokString:
+			p.lex.Next()
+			part.Text = tok.Value
+		case tok.Value == "*":
+			p.lex.Next()
+			part.Star = true
+		default:
+			part.Column = p.ident()
+		}
+		if part.Text == "" && !part.Star && part.Column == nil {
+			break
+		}
+		// Only a column has a type: the tags read @String | '*' | Name (':' Type)?.
+		if part.Column != nil && p.accept(":") {
+			if part.Type = p.ident(); part.Type == nil {
+				return nil
+			}
+		}
+		part.EndPos = p.endPos()
+		g.Parts = append(g.Parts, part)
+	}
+	if g.Parts == nil {
+		return nil
+	}
+	return g
+}
+
+// makeSeries reads Aggs on Axis [from A] [to B] step S [by Groups].
+func (p *exprParser) makeSeries() *gMakeSeries {
+	m := &gMakeSeries{}
+	for {
+		agg := &gSeriesAgg{Agg: &gNamedExpr{}}
+		if p.namedExprInto(agg.Agg) != nil {
+			return nil
+		}
+		if p.peekValue() == "default" && p.peek2Value() == "=" {
+			p.lex.Next()
+			p.lex.Next()
+			if agg.Default = p.tryExpr(); agg.Default == nil {
+				return nil
+			}
+		}
+		m.Aggs = append(m.Aggs, agg)
+		if !p.accept(",") {
+			break
+		}
+	}
+	if !p.accept("on") {
+		return nil
+	}
+	if m.Axis = p.tryExpr(); m.Axis == nil {
+		return nil
+	}
+	if p.accept("from") {
+		if m.From = p.tryExpr(); m.From == nil {
+			return nil
+		}
+	}
+	if p.accept("to") {
+		if m.To = p.tryExpr(); m.To == nil {
+			return nil
+		}
+	}
+	if !p.accept("step") {
+		return nil
+	}
+	if m.Step = p.tryExpr(); m.Step == nil {
+		return nil
+	}
+	if p.accept("by") {
+		if m.By = p.tryNamedExprs(); m.By == nil {
+			return nil
+		}
+	}
+	return m
 }
 
 // gFastLet is gLet's first alternative: a let statement binding a name to
