@@ -90,6 +90,9 @@ func (p *exprParser) expect(v string) error {
 // endPos is where the last token read ends (participle's EndPos).
 func (p *exprParser) endPos() lexer.Position { return p.lex.RawPeek().Pos }
 
+// endOffset is endPos's byte offset.
+func (p *exprParser) endOffset() int { return p.lex.RawPeek().Pos.Offset }
+
 // Parse implements participle.Parseable.
 func (e *gExpr) Parse(lex *lexer.PeekingLexer) error {
 	if lex.Peek().EOF() {
@@ -199,7 +202,7 @@ func (p *exprParser) binary() (*gBinary, error) {
 	if tok.EOF() || tok.Type == tokString {
 		return nil, nil
 	}
-	b := &gBinary{Pos: tok.Pos}
+	b := &gBinary{Pos: tok.Pos.Offset}
 	switch tok.Value {
 	case "in", "in~", "!in", "!in~", "has_any", "has_all":
 		p.lex.Next()
@@ -258,7 +261,7 @@ func (p *exprParser) binary() (*gBinary, error) {
 		}
 		b.Op, b.Right = op, right
 	}
-	b.EndPos = p.endPos()
+	b.EndPos = p.endOffset()
 	return b, nil
 }
 
@@ -276,7 +279,7 @@ func (p *exprParser) unary() (*gUnary, error) {
 	tok := p.lex.Peek()
 	o := &operand{}
 	u := &o.unary
-	u.Pos = tok.Pos
+	u.Pos = tok.Pos.Offset
 	if tok.Value == "-" || tok.Value == "+" {
 		u.Op = sign(tok.Value)
 		p.lex.Next()
@@ -297,7 +300,7 @@ func (p *exprParser) unary() (*gUnary, error) {
 		post.Access = append(post.Access, a)
 	}
 	u.Postfix = post
-	u.EndPos = p.endPos()
+	u.EndPos = p.endOffset()
 	return u, nil
 }
 
@@ -311,7 +314,7 @@ func (p *exprParser) access() (*gAccess, error) {
 	if v == "." {
 		p.lex.Next()
 		if id := p.ident(); id != nil {
-			return &gAccess{Member: id, EndPos: p.endPos()}, nil
+			return &gAccess{Member: id, EndPos: p.endOffset()}, nil
 		}
 		if p.peekValue() != "[" {
 			return nil, p.unexpected("a name or '['")
@@ -325,14 +328,14 @@ func (p *exprParser) access() (*gAccess, error) {
 	if err := p.expect("]"); err != nil {
 		return nil, err
 	}
-	return &gAccess{Index: x, EndPos: p.endPos()}, nil
+	return &gAccess{Index: x, EndPos: p.endOffset()}, nil
 }
 
 // primaryInto reads a primary into g; a name (alone or a function's) is
 // read into name.
 func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 	tok := p.lex.Peek()
-	g.Pos = tok.Pos
+	g.Pos = tok.Pos.Offset
 	switch {
 	case tok.EOF():
 		return p.unexpected("expression")
@@ -347,7 +350,7 @@ func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 		if err == nil {
 			p.lex.Next()
 			g.Dynamic = d
-			g.EndPos = p.endPos()
+			g.EndPos = p.endOffset()
 			return nil
 		}
 		p.remember(err)
@@ -355,7 +358,7 @@ func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 	case tok.Value == "true" || tok.Value == "false":
 		p.lex.Next()
 		g.Bool = tok.Value
-		g.EndPos = p.endPos()
+		g.EndPos = p.endOffset()
 		return nil
 	case tok.Value == "toscalar" && p.peek2Value() == "(":
 		cp := p.lex.MakeCheckpoint()
@@ -368,7 +371,7 @@ func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 		if err == nil {
 			p.lex.Next()
 			g.ToScalar = pipe
-			g.EndPos = p.endPos()
+			g.EndPos = p.endOffset()
 			return nil
 		}
 		p.remember(err)
@@ -376,7 +379,7 @@ func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 	case tok.Value == "*":
 		p.lex.Next()
 		g.Star = true
-		g.EndPos = p.endPos()
+		g.EndPos = p.endOffset()
 		return nil
 	}
 	switch tok.Type {
@@ -420,7 +423,7 @@ func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 			g.Ident = name
 		}
 	}
-	g.EndPos = p.endPos()
+	g.EndPos = p.endOffset()
 	return nil
 }
 

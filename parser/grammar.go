@@ -363,6 +363,11 @@ type gIdent struct {
 	Quoted string `parser:"| \"[\" @String \"]\""`
 }
 
+// The nodes of expressions that only the hand-written parser builds
+// (gBinary, gUnary, gAccess, gPrimary) keep byte offsets instead of
+// participle's positions, which are five times the size: expressions are
+// most of the nodes of a query.
+
 // gExpr is a flat list of operands and binary operators; lowering applies
 // Kusto's precedence (precedence climbing in lower.go). Expressions are
 // parsed by hand (exprparse.go: gExpr and gNamedExpr implement
@@ -377,8 +382,8 @@ type gExpr struct {
 // gBinary is one operator with its right operand; in and between carry
 // their parenthesised lists instead.
 type gBinary struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos     int // byte offsets: hand-built, see offsets
+	EndPos  int
 	In      *gInTail  `parser:"  @@"`
 	Between *gBetween `parser:"| @@"`
 	Op      binOp     `parser:"| ( @@"`
@@ -453,8 +458,8 @@ type gBetween struct {
 }
 
 type gUnary struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos     int // byte offsets: hand-built, see offsets
+	EndPos  int
 	Op      sign      `parser:"@@?"`
 	Postfix *gPostfix `parser:"@@"`
 }
@@ -467,14 +472,14 @@ type gPostfix struct {
 // gAccess is .Name, [index] or .[index] (as written in published Sentinel
 // queries: tostring(p.[3])), the last read as [index].
 type gAccess struct {
-	EndPos lexer.Position
+	EndPos int     // a byte offset: hand-built, see offsets
 	Member *gIdent `parser:"  \".\" @@"`
 	Index  *gExpr  `parser:"| \".\"? \"[\" @@ \"]\""`
 }
 
 type gPrimary struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    int // byte offsets: hand-built, see offsets
+	EndPos int
 	// Most frequent first: every alternative tried costs participle a
 	// branch. dynamic(…) and true/false must come before calls and names.
 	Dynamic  *gDynamic  `parser:"  \"dynamic\" \"(\" @@ \")\""`
