@@ -434,7 +434,7 @@ func (t *ToScalar) String() string { return "toscalar(" + t.Pipe.String() + ")" 
 
 func (c *Call) String() string {
 	if c.ArgNames == nil {
-		return c.Func.String() + "(" + joinExprs(c.Args) + ")"
+		return callOpen(c.Func) + joinExprs(c.Args) + ")"
 	}
 	args := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -443,7 +443,19 @@ func (c *Call) String() string {
 			args[i] = c.ArgNames[i].String() + " = " + args[i]
 		}
 	}
-	return c.Func.String() + "(" + strings.Join(args, ", ") + ")"
+	return callOpen(c.Func) + strings.Join(args, ", ") + ")"
+}
+
+// callOpen is a call's function name and opening parenthesis. A call of a
+// function named datetime, date, timespan or time keeps a space before the
+// parenthesis: time() would read back as a typed literal.
+func callOpen(name *Ident) string {
+	s := name.String()
+	switch s {
+	case "datetime", "date", "timespan", "time":
+		return s + " ("
+	}
+	return s + "("
 }
 
 func (m *Member) String() string { return m.X.String() + "." + m.Name.String() }
