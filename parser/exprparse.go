@@ -22,7 +22,7 @@ var pipelineGrammar = participle.MustBuild[gPipeline](
 
 // exprParser reads expressions from participle's token stream.
 type exprParser struct {
-	lex *lexer.PeekingLexer
+	lex *tokens
 	// deepest is the error of an alternative given up (dynamic(...) read
 	// as a call): when the one taken fails too, the error that got further
 	// is reported, as participle does.
@@ -47,7 +47,7 @@ func (p *exprParser) fail(err error) error {
 // failed returns err from a Parse method with the lexer moved up to the
 // error: participle reports the error of the branch that got furthest, and
 // measures how far by the lexer's position.
-func failed(lex *lexer.PeekingLexer, err error) error {
+func failed(lex *tokens, err error) error {
 	off := errOffset(err)
 	for tok := lex.Peek(); !tok.EOF() && tok.Pos.Offset < off; tok = lex.Peek() {
 		lex.Next()
@@ -94,7 +94,9 @@ func (p *exprParser) endPos() lexer.Position { return p.lex.RawPeek().Pos }
 func (p *exprParser) endOffset() int { return p.lex.RawPeek().Pos.Offset }
 
 // Parse implements participle.Parseable.
-func (e *gExpr) Parse(lex *lexer.PeekingLexer) error {
+func (e *gExpr) Parse(lex *lexer.PeekingLexer) error { return fromParticiple(lex, e.read) }
+
+func (e *gExpr) read(lex *tokens) error {
 	if lex.Peek().EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
 	}
@@ -106,7 +108,9 @@ func (e *gExpr) Parse(lex *lexer.PeekingLexer) error {
 }
 
 // Parse implements participle.Parseable: ( gIdent "=" )? gExpr.
-func (n *gNamedExpr) Parse(lex *lexer.PeekingLexer) error {
+func (n *gNamedExpr) Parse(lex *lexer.PeekingLexer) error { return fromParticiple(lex, n.read) }
+
+func (n *gNamedExpr) read(lex *tokens) error {
 	if lex.Peek().EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
 	}
@@ -249,11 +253,8 @@ func (p *exprParser) binary() (*gBinary, error) {
 		b.Between = t
 	default:
 		var op binOp
-		if err := op.Parse(p.lex); err != nil {
-			if err == participle.NextMatch {
-				return nil, nil
-			}
-			return nil, err
+		if !op.read(p.lex) {
+			return nil, nil
 		}
 		right, err := p.unary()
 		if err != nil {
@@ -364,7 +365,7 @@ func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 		cp := p.lex.MakeCheckpoint()
 		p.lex.Next()
 		p.lex.Next()
-		pipe, err := pipelineGrammar.ParseFromLexer(p.lex, participle.AllowTrailing(true))
+		pipe, err := p.toscalarPipeline()
 		if err == nil && p.peekValue() != ")" {
 			err = p.unexpected("')'")
 		}
@@ -549,6 +550,10 @@ func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
 	if handOff(lex) {
 		return participle.NextMatch
 	}
+	return fromParticiple(lex, f.read)
+}
+
+func (f *gFastPipeline) read(lex *tokens) error {
 	cp := lex.MakeCheckpoint()
 	p := exprParser{lex: lex}
 	pipe := p.pipeline()
@@ -571,6 +576,10 @@ func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
 	if handOff(lex) {
 		return participle.NextMatch
 	}
+	return fromParticiple(lex, t.read)
+}
+
+func (t *gPlainTable) read(lex *tokens) error {
 	tok := lex.Peek()
 	if tok.Type != tokIdent {
 		return participle.NextMatch
@@ -597,6 +606,10 @@ func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
 	if handOff(lex) {
 		return participle.NextMatch
 	}
+	return fromParticiple(lex, o.read)
+}
+
+func (o *gFastOperator) read(lex *tokens) error {
 	tok := lex.Peek()
 	if tok.EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *tok, Expect: "operator"}

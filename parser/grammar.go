@@ -407,40 +407,31 @@ var binaryOperators = map[string]bool{
 	"!startswith": true, "!startswith_cs": true, "!endswith": true, "!endswith_cs": true,
 }
 
-// Parse implements participle.Parseable.
-func (b *binOp) Parse(lex *lexer.PeekingLexer) error {
+// read reads a binary operator, or returns false and leaves the lexer
+// untouched.
+func (b *binOp) read(lex *tokens) bool {
 	tok := lex.Peek()
 	if tok.EOF() || !binaryOperators[tok.Value] || tok.Type == stringToken {
-		return participle.NextMatch
+		return false
 	}
 	if tok.Value == "matches" {
 		cp := lex.MakeCheckpoint()
 		lex.Next()
 		if next := lex.Peek(); next.Value != "regex" {
 			lex.LoadCheckpoint(cp)
-			return participle.NextMatch
+			return false
 		}
 		lex.Next()
 		*b = "matches regex"
-		return nil
+		return true
 	}
 	lex.Next()
 	*b = binOp(tok.Value)
-	return nil
+	return true
 }
 
-// sign is an optional unary + or -, parsed without a participle branch.
+// sign is an optional unary + or -.
 type sign string
-
-// Parse implements participle.Parseable.
-func (s *sign) Parse(lex *lexer.PeekingLexer) error {
-	if tok := lex.Peek(); tok.Value == "-" || tok.Value == "+" {
-		lex.Next()
-		*s = sign(tok.Value)
-		return nil
-	}
-	return participle.NextMatch
-}
 
 // stringToken is the lexer's type for string literals, so that the string
 // "has" is never read as the operator has.

@@ -104,7 +104,7 @@ func (p *exprParser) endsOperator() bool {
 func (p *exprParser) operator() *gOperator {
 	cp := p.lex.MakeCheckpoint()
 	op := &gFastOperator{}
-	if err := op.Parse(p.lex); err != nil {
+	if err := op.read(p.lex); err != nil {
 		p.lex.LoadCheckpoint(cp)
 		return nil
 	}
@@ -128,7 +128,7 @@ func (p *exprParser) pipeline() *gPipeline {
 	start := p.lex.Peek().Pos
 	src := &gSource{}
 	var table gPlainTable
-	if table.Parse(p.lex) == nil {
+	if table.read(p.lex) == nil {
 		src.Plain = &table
 	} else if src.Special = p.specialSource(); src.Special == nil {
 		return nil
@@ -628,17 +628,17 @@ func (p *exprParser) mvApply() *gMvApply {
 // handQuery reads a whole query of let statements and a pipeline by hand,
 // as gQuery's tags describe, or returns nil (the lexer moved) when
 // participle must read it.
-func handQuery(lex *lexer.PeekingLexer) *gQuery {
+func handQuery(lex *tokens) *gQuery {
 	q := &gQuery{Pos: lex.Peek().Pos}
 	for lex.Peek().Value == "let" {
 		l := &gFastLet{}
-		if l.Parse(lex) != nil {
+		if l.read(lex) != nil {
 			return nil
 		}
 		q.Lets = append(q.Lets, (*gLet)(l))
 	}
 	q.Fast = &gFastPipeline{}
-	if q.Fast.Parse(lex) != nil {
+	if q.Fast.read(lex) != nil {
 		return nil
 	}
 	p := exprParser{lex: lex}
@@ -747,6 +747,22 @@ func (p *exprParser) makeSeries() *gMakeSeries {
 	return m
 }
 
+// toscalarPipeline reads toscalar's pipeline by hand or, if it cannot,
+// with participle's grammar.
+func (p *exprParser) toscalarPipeline() (*gPipeline, error) {
+	cp := p.lex.MakeCheckpoint()
+	if pipe := p.pipeline(); pipe != nil {
+		return pipe, nil
+	}
+	p.lex.LoadCheckpoint(cp)
+	lex := p.lex.peeking()
+	pipe, err := pipelineGrammar.ParseFromLexer(lex, participle.AllowTrailing(true))
+	for range lex.Cursor() {
+		p.lex.Next()
+	}
+	return pipe, err
+}
+
 // gFastLet is gLet's first alternative: a let statement binding a name to
 // an expression, a call, or a table with operators, read by hand. Any other
 // (functions, special sources, malformed text) is left to participle.
@@ -755,7 +771,14 @@ type gFastLet gLet
 
 // Parse implements participle.Parseable.
 func (l *gFastLet) Parse(lex *lexer.PeekingLexer) error {
-	if handOff(lex) || lex.Peek().Value != "let" {
+	if handOff(lex) {
+		return participle.NextMatch
+	}
+	return fromParticiple(lex, l.read)
+}
+
+func (l *gFastLet) read(lex *tokens) error {
+	if lex.Peek().Value != "let" {
 		return participle.NextMatch
 	}
 	cp := lex.MakeCheckpoint()

@@ -39,15 +39,11 @@ func parse(text string, hand bool) (*Query, error) {
 		}
 		return lowerQuery(g)
 	}
-	lex, _ := kqlLexerDef{}.LexString("", text)
-	tokens, err := lexer.Upgrade(lex, tokComment, tokWhitespace) // the grammar's Elide
-	if err == nil {
-		start := tokens.MakeCheckpoint()
-		if g := handQuery(tokens); g != nil {
+	if all, err := lexAll(text); err == nil {
+		if g := handQuery(newTokens(all)); g != nil {
 			return lowerQuery(g)
 		}
-		tokens.LoadCheckpoint(start)
-		g, err := grammar.ParseFromLexer(tokens)
+		g, err := grammar.ParseFromLexer(newTokens(all).peeking())
 		if err == nil {
 			return lowerQuery(g)
 		}
