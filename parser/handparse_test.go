@@ -163,6 +163,18 @@ var handCases = []string{
 	`T | make-series n = count() on TimeGenerated to now() step 1h | take 1`,
 	`T | make-series n = count() on TimeGenerated`,
 	`T | make-series n = count() default = on TimeGenerated step 1h`,
+	`let f = (T: (RuleId: string), n: long) { let m = n * 2; T | take m; }; f(SecurityIncident, 1)`,
+	`let f = (T: (*)) { T | count }; f(T)`,
+	`let f = (T: ()) { T }; f(T)`,
+	`let f = (x: string, ['y z']: long) { strlen(x) + ['y z'] }; print f("a", 1)`,
+	`let f = () { print x = 1 }; f()`,
+	`let f = (x: long) { x } | take 1; T`,
+	`let f = (x: long) { x + }; T`,
+	`let f = (x: long) { frob x y }; T`,
+	`let f = (x: long, ) { x }; T`,
+	`let f = (x) { x }; T`,
+	`let f = (x: long) { let y = x; }; T`,
+	`let f = (x: long) { let g = (z: long) { z }; g(x) }; print f(1)`,
 }
 
 // TestHandParsersAgree parses queries with the hand-written parsers and

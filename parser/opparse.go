@@ -802,6 +802,66 @@ func (p *exprParser) functionAhead() bool {
 	return p.ident() != nil && p.peekValue() == ":"
 }
 
+// letFunc reads a function: (Params) { [lets] Body }, the body a scalar
+// expression or a pipeline; other bodies are left to participle.
+func (p *exprParser) letFunc() *gLetFunc {
+	f := &gLetFunc{Pos: p.lex.Peek().Pos}
+	p.lex.Next() // (
+	if !p.accept(")") {
+		for {
+			param := &gFuncParam{Pos: p.lex.Peek().Pos}
+			if param.Name = p.ident(); param.Name == nil || !p.accept(":") {
+				return nil
+			}
+			if p.accept("(") {
+				// A tabular parameter's schema is kept as written.
+				for tok := p.lex.Peek(); tok.Value != ")"; tok = p.lex.Peek() {
+					if tok.EOF() {
+						return nil
+					}
+					param.Tabular = append(param.Tabular, tok.Value)
+					p.lex.Next()
+				}
+				p.lex.Next()
+			} else if param.Type = p.ident(); param.Type == nil {
+				return nil
+			}
+			param.EndPos = p.endPos()
+			f.Params = append(f.Params, param)
+			if !p.accept(",") {
+				break
+			}
+		}
+		if !p.accept(")") {
+			return nil
+		}
+	}
+	if !p.accept("{") {
+		return nil
+	}
+	for p.peekValue() == "let" {
+		l := &gFastLet{}
+		if l.read(p.lex) != nil {
+			return nil
+		}
+		f.Lets = append(f.Lets, (*gLet)(l))
+	}
+	cp := p.lex.MakeCheckpoint()
+	if f.Body = p.tryExpr(); f.Body != nil && p.accept("}") {
+		return f
+	}
+	f.Body = nil
+	p.lex.LoadCheckpoint(cp)
+	if f.Pipe = p.pipeline(); f.Pipe == nil {
+		return nil
+	}
+	p.accept(";")
+	if !p.accept("}") {
+		return nil
+	}
+	return f
+}
+
 // let reads a let statement as participle's gLet does: a source that is
 // a call, else an expression, then operators and ';'.
 func (p *exprParser) let(l *gFastLet) bool {
@@ -813,7 +873,9 @@ func (p *exprParser) let(l *gFastLet) bool {
 	tok := p.lex.Peek()
 	switch {
 	case tok.Value == "(" && p.functionAhead():
-		return false // let f = (x: long) { … }: participle reads it
+		if l.Func = p.letFunc(); l.Func == nil {
+			return false
+		}
 	case tok.Value == "(" || sourceKeywords[tok.Value] && tok.Type == tokIdent || tok.Type == tokIdent && p.peek2Value() == "(":
 		// participle tries the special sources, calls included, before
 		// an expression: let x = dynamic([1]) is an expression because
