@@ -151,14 +151,16 @@ func (l *kqlLex) match(s string) (lexer.TokenType, int) {
 			return tokNegWord, n
 		}
 	}
-	if isLetter(c) && !prevWord {
+	n := identLit(s)
+	// A dash word starts with the letters of a name and a '-'.
+	if isLetter(c) && !prevWord && n < len(s) && s[n] == '-' {
 		for _, w := range dashWords {
 			if strings.HasPrefix(s, w) && (len(s) == len(w) || !isWord(s[len(w)])) {
 				return tokDashWord, len(w)
 			}
 		}
 	}
-	if n := identLit(s); n > 0 {
+	if n > 0 {
 		return tokIdent, n
 	}
 	if c == '=' || c == '!' || c == '<' || c == '>' || c == '.' {
