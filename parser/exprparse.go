@@ -88,10 +88,10 @@ func (p *exprParser) expect(v string) error {
 }
 
 // endPos is where the last token read ends (participle's EndPos).
-func (p *exprParser) endPos() lexer.Position { return p.lex.RawPeek().Pos }
+func (p *exprParser) endPos() lexer.Position { return p.lex.End() }
 
 // endOffset is endPos's byte offset.
-func (p *exprParser) endOffset() int { return p.lex.RawPeek().Pos.Offset }
+func (p *exprParser) endOffset() int { return p.lex.End().Offset }
 
 // Parse implements participle.Parseable.
 func (e *gExpr) Parse(lex *lexer.PeekingLexer) error { return fromParticiple(lex, e.read) }
@@ -586,7 +586,7 @@ func (t *gPlainTable) read(lex *tokens) error {
 	}
 	cp := lex.MakeCheckpoint()
 	lex.Next()
-	end := lex.RawPeek().Pos
+	end := lex.End()
 	if next := lex.Peek(); !next.EOF() && next.Value != "|" && next.Value != ")" && next.Value != ";" {
 		lex.LoadCheckpoint(cp)
 		return participle.NextMatch

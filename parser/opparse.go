@@ -755,9 +755,9 @@ func (p *exprParser) toscalarPipeline() (*gPipeline, error) {
 		return pipe, nil
 	}
 	p.lex.LoadCheckpoint(cp)
-	lex := p.lex.peeking()
+	lex, start := p.lex.peeking()
 	pipe, err := pipelineGrammar.ParseFromLexer(lex, participle.AllowTrailing(true))
-	for range lex.Cursor() {
+	for range lex.Cursor() - start {
 		p.lex.Next()
 	}
 	return pipe, err

@@ -39,11 +39,11 @@ func parse(text string, hand bool) (*Query, error) {
 		}
 		return lowerQuery(g)
 	}
-	if all, err := lexAll(text); err == nil {
-		if g := handQuery(newTokens(all)); g != nil {
+	if tokens, err := lexTokens(text); err == nil {
+		if g := handQuery(tokens); g != nil {
 			return lowerQuery(g)
 		}
-		g, err := grammar.ParseFromLexer(newTokens(all).peeking())
+		g, err := grammar.ParseString("", text)
 		if err == nil {
 			return lowerQuery(g)
 		}

@@ -1,52 +1,53 @@
 package parser
 
 import (
+	"strings"
+	"unicode/utf8"
+
 	"github.com/alecthomas/participle/v2"
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// tokens is the token stream the hand-written parsers read. It behaves as
-// participle's PeekingLexer (the same methods, white space and comments
-// skipped but kept, so that RawPeek is where the last token read ends), but
-// a query read by hand is lexed straight into it: building a PeekingLexer
-// (lexer.Upgrade, a token at a time into a growing slice) was a third of
+// tokens is the token stream the hand-written parsers read: the query's
+// tokens without white space and comments, and a cursor. It reads like
+// participle's PeekingLexer (Peek, Next, checkpoints), and End is where
+// participle's EndPos would be: where the last token read ends. A query read
+// by hand is lexed straight into it: building a PeekingLexer (lexer.Upgrade,
+// every token, white space too, appended to a growing slice) was a third of
 // the time of a parse.
 type tokens struct {
-	all      []lexer.Token // every token, white space and comments too; EOF last
-	raw      int           // the token after the last one read
-	next     int           // the next token that is not white space or a comment
-	consumed int           // tokens read, white space and comments not counted
+	all   []lexer.Token  // EOF last
+	next  int            // the next token; as many were read
+	start lexer.Position // where the stream starts, the end before a token is read
+
+	// Where participle's lexer can be had at the same place (toscalar's
+	// pipeline, when the hand-written parsers cannot read it): the query
+	// text, or the PeekingLexer the stream was taken from.
+	text string
+	from *lexer.PeekingLexer
 }
 
-func newTokens(all []lexer.Token) *tokens {
-	t := &tokens{all: all}
-	t.skipElided()
-	return t
-}
-
-// lexAll lexes text into tokens.
-func lexAll(text string) ([]lexer.Token, error) {
+// lexTokens lexes text.
+func lexTokens(text string) (*tokens, error) {
 	lex := &kqlLex{src: text, pos: lexer.Position{Line: 1, Column: 1}}
-	all := make([]lexer.Token, 0, len(text)/3+2)
+	t := &tokens{all: make([]lexer.Token, 0, len(text)/4+2), start: lex.pos, text: text}
 	for {
 		tok, err := lex.Next()
 		if err != nil {
 			return nil, err
 		}
-		all = append(all, tok)
+		if elided(&tok) {
+			continue
+		}
+		t.all = append(t.all, tok)
 		if tok.EOF() {
-			return all, nil
+			return t, nil
 		}
 	}
 }
 
+// elided reports whether participle's grammar skips tok (its Elide).
 func elided(tok *lexer.Token) bool { return tok.Type == tokWhitespace || tok.Type == tokComment }
-
-func (t *tokens) skipElided() {
-	for elided(&t.all[t.next]) {
-		t.next++
-	}
-}
 
 // Peek returns the next token.
 func (t *tokens) Peek() *lexer.Token { return &t.all[t.next] }
@@ -54,42 +55,52 @@ func (t *tokens) Peek() *lexer.Token { return &t.all[t.next] }
 // Next reads the next token.
 func (t *tokens) Next() *lexer.Token {
 	tok := &t.all[t.next]
-	if tok.EOF() {
-		return tok
+	if !tok.EOF() {
+		t.next++
 	}
-	t.next++
-	t.raw = t.next
-	t.consumed++
-	t.skipElided()
 	return tok
 }
 
-// RawPeek returns the token after the last one read, white space included.
-func (t *tokens) RawPeek() *lexer.Token { return &t.all[t.raw] }
-
-// checkpoint is a place in the stream to come back to.
-type checkpoint struct{ raw, next, consumed int }
-
-func (t *tokens) MakeCheckpoint() checkpoint { return checkpoint{t.raw, t.next, t.consumed} }
-
-func (t *tokens) LoadCheckpoint(c checkpoint) { t.raw, t.next, t.consumed = c.raw, c.next, c.consumed }
-
-// replay is a lexer.Lexer over tokens already lexed, for participle.
-type replay struct{ all []lexer.Token }
-
-func (r *replay) Next() (lexer.Token, error) {
-	tok := r.all[0]
-	if !tok.EOF() {
-		r.all = r.all[1:]
+// End is where the last token read ends (participle's RawPeek().Pos: the
+// position of the white space, comment or token after it).
+func (t *tokens) End() lexer.Position {
+	if t.next == 0 {
+		return t.start
 	}
-	return tok, nil
+	last := &t.all[t.next-1]
+	end := last.Pos
+	end.Offset += len(last.Value)
+	if nl := strings.LastIndexByte(last.Value, '\n'); nl >= 0 {
+		end.Line += strings.Count(last.Value, "\n")
+		end.Column = 1 + utf8.RuneCountInString(last.Value[nl+1:])
+	} else {
+		end.Column += utf8.RuneCountInString(last.Value)
+	}
+	return end
 }
 
-// peeking returns participle's lexer over the tokens from the next one on
-// (what participle reads where the hand-written parsers give up).
-func (t *tokens) peeking() *lexer.PeekingLexer {
-	lex, _ := lexer.Upgrade(&replay{t.all[t.raw:]}, tokComment, tokWhitespace) // the grammar's Elide
-	return lex
+// checkpoint is a place in the stream to come back to.
+type checkpoint int
+
+func (t *tokens) MakeCheckpoint() checkpoint { return checkpoint(t.next) }
+
+func (t *tokens) LoadCheckpoint(c checkpoint) { t.next = int(c) }
+
+// peeking returns participle's lexer at the stream's place, and how many
+// tokens it had read there.
+func (t *tokens) peeking() (*lexer.PeekingLexer, int) {
+	var lex *lexer.PeekingLexer
+	if t.from != nil {
+		copied := *t.from
+		lex = &copied
+	} else {
+		l, _ := kqlLexerDef{}.LexString("", t.text)
+		lex, _ = lexer.Upgrade(l, tokComment, tokWhitespace) // the grammar's Elide; lexed once already
+	}
+	for range t.next {
+		lex.Next()
+	}
+	return lex, lex.Cursor()
 }
 
 // fromParticiple runs read, a hand-written parser, where participle's
@@ -101,7 +112,7 @@ func fromParticiple(lex *lexer.PeekingLexer, read func(*tokens) error) error {
 	if err == participle.NextMatch {
 		return err
 	}
-	for range t.consumed {
+	for range t.next {
 		lex.Next()
 	}
 	return err
@@ -109,17 +120,15 @@ func fromParticiple(lex *lexer.PeekingLexer, read func(*tokens) error) error {
 
 // remaining returns the tokens participle's lexer has not read yet.
 func remaining(lex *lexer.PeekingLexer) *tokens {
+	t := &tokens{start: lex.RawPeek().Pos, from: lex}
 	cp := lex.MakeCheckpoint()
-	start := lex.RawCursor()
-	for !lex.Peek().EOF() {
-		lex.Next()
+	for {
+		tok := lex.Next()
+		t.all = append(t.all, *tok)
+		if tok.EOF() {
+			break
+		}
 	}
-	end := lex.RawCursor()
 	lex.LoadCheckpoint(cp)
-	all := lex.Range(start, end)
-	for len(all) == 0 || !all[len(all)-1].EOF() { // white space, comments, EOF
-		end++
-		all = lex.Range(start, end)
-	}
-	return newTokens(all)
+	return t
 }
