@@ -446,16 +446,22 @@ func (c *Call) String() string {
 	return callOpen(c.Func) + strings.Join(args, ", ") + ")"
 }
 
-// callOpen is a call's function name and opening parenthesis. A call of a
-// function named datetime, date, timespan or time keeps a space before the
-// parenthesis: time() would read back as a typed literal.
+// callOpen is a call's function name and opening parenthesis. A function
+// named as a source (union(…), print(…)) or a typed literal (time(…)) is
+// bracket-quoted, so that the call does not read back as the source or the
+// literal.
 func callOpen(name *Ident) string {
 	s := name.String()
-	switch s {
-	case "datetime", "date", "timespan", "time":
-		return s + " ("
+	if callShadowed[s] {
+		return "['" + s + "']("
 	}
 	return s + "("
+}
+
+var callShadowed = map[string]bool{
+	"datetime": true, "date": true, "timespan": true, "time": true,
+	"union": true, "print": true, "range": true, "datatable": true, "materialize": true,
+	"workspace": true, "app": true, "cluster": true, "database": true, "resource": true, "adx": true,
 }
 
 func (m *Member) String() string { return m.X.String() + "." + m.Name.String() }
