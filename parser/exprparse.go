@@ -5,8 +5,8 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// Expressions are parsed by hand (recursive descent over participle's token
-// stream) into the same grammar structs the tags in grammar.go describe:
+// Expressions are parsed by hand (recursive descent over a token stream,
+// tokens.go) into the same grammar structs the tags in grammar.go describe:
 // participle tried every alternative of a primary and of a binary operator
 // as a separate branch, allocating a parse context and deferred field sets
 // for each, which was most of the time of a parse. gExpr and gNamedExpr
@@ -539,82 +539,32 @@ func (p *exprParser) dynamic() (*gDynamic, error) {
 	return d, nil
 }
 
-// gFastPipeline is a whole query pipeline whose source and operators are
-// read by hand (opparse.go). Any other pipeline (or a
-// malformed one) is left to participle with gPipeline's tags, which reports
-// errors as ever. Lowering reads it as the gPipeline it is.
-type gFastPipeline gPipeline
-
-// Parse implements participle.Parseable.
-func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
-	if handOff(lex) {
-		return participle.NextMatch
-	}
-	return fromParticiple(lex, f.read)
-}
-
-func (f *gFastPipeline) read(lex *tokens) error {
-	cp := lex.MakeCheckpoint()
-	p := exprParser{lex: lex}
-	pipe := p.pipeline()
-	if next := lex.Peek(); pipe == nil || !next.EOF() && next.Value != ";" {
-		lex.LoadCheckpoint(cp)
-		return participle.NextMatch
-	}
-	*f = gFastPipeline(*pipe)
-	return nil
-}
-
-// gPlainTable is a source that is a plain name followed by '|', ')', ';'
-// or the end: most queries start so, and participle tried the eight
-// alternatives of gSpecialSource before the name. Lowering reads it as the
-// gIdent it is.
-type gPlainTable gIdent
-
-// Parse implements participle.Parseable.
-func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
-	if handOff(lex) {
-		return participle.NextMatch
-	}
-	return fromParticiple(lex, t.read)
-}
-
-func (t *gPlainTable) read(lex *tokens) error {
-	tok := lex.Peek()
+// plainTable reads a source that is a plain name followed by '|', ')',
+// ';' or the end, as most are, or returns nil.
+func (p *exprParser) plainTable() *gIdent {
+	tok := p.lex.Peek()
 	if tok.Type != tokIdent {
-		return participle.NextMatch
+		return nil
 	}
-	cp := lex.MakeCheckpoint()
-	lex.Next()
-	end := lex.End()
-	if next := lex.Peek(); !next.EOF() && next.Value != "|" && next.Value != ")" && next.Value != ";" {
-		lex.LoadCheckpoint(cp)
-		return participle.NextMatch
+	cp := p.lex.MakeCheckpoint()
+	p.lex.Next()
+	end := p.endPos()
+	if next := p.lex.Peek(); !next.EOF() && next.Value != "|" && next.Value != ")" && next.Value != ";" {
+		p.lex.LoadCheckpoint(cp)
+		return nil
 	}
-	*t = gPlainTable{Pos: tok.Pos, EndPos: end, Plain: tok.Value}
-	return nil
+	return &gIdent{Pos: tok.Pos, EndPos: end, Plain: tok.Value}
 }
 
-// gFastOperator is gOperator's first alternative: the most frequent
-// operators, read by hand (participle tried the alternatives one by one).
-// It returns participle.NextMatch for the others, which participle reads
-// with gOperator's tags. Lowering reads it as a gOperator.
-type gFastOperator gOperator
-
-// Parse implements participle.Parseable.
-func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
-	if handOff(lex) {
-		return participle.NextMatch
-	}
-	return fromParticiple(lex, o.read)
-}
-
-func (o *gFastOperator) read(lex *tokens) error {
+// operatorInto reads an operator into o: the most frequent ones here, the
+// others in moreOperator. It returns participle.NextMatch (the lexer
+// moved) for an operator it does not read, or an error.
+func (p *exprParser) operatorInto(o *gOperator) error {
+	lex := p.lex
 	tok := lex.Peek()
 	if tok.EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *tok, Expect: "operator"}
 	}
-	p := exprParser{lex: lex}
 	o.Pos = tok.Pos
 	var err error
 	switch tok.Value {

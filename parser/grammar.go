@@ -9,6 +9,11 @@ import (
 // turns them into the AST. Each struct mirrors one production; precedence is
 // encoded by nesting (or → and → comparison → additive → multiplicative →
 // unary → postfix → primary), as in the Kusto grammar.
+//
+// A query is read by hand first (opparse.go, exprparse.go), into these same
+// structs as the tags describe; participle reads the queries the hand-written
+// parser gives up on (and reports errors). Expressions are always read by
+// hand: gExpr and gNamedExpr implement participle.Parseable.
 
 var grammar = participle.MustBuild[gQuery](
 	participle.Lexer(kqlLexerDef{}),
@@ -19,9 +24,8 @@ var grammar = participle.MustBuild[gQuery](
 type gQuery struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Lets   []*gLet        `parser:"@@*"`
-	Fast   *gFastPipeline `parser:"( @@"`
-	Pipe   *gPipeline     `parser:"| @@ ) \";\"?"`
+	Lets   []*gLet    `parser:"@@*"`
+	Pipe   *gPipeline `parser:"@@ \";\"?"`
 }
 
 // gLet is a let statement binding a name to a scalar expression or to a
@@ -29,14 +33,11 @@ type gQuery struct {
 type gLet struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	// Fast reads the frequent forms by hand (opparse.go) into the fields
-	// of a gLet.
-	Fast   *gFastLet       `parser:"  @@"`
-	Name   *gIdent         `parser:"| 'let' @@ '='"`
-	Func   *gLetFunc       `parser:"  ( @@"`
-	Source *gSpecialSource `parser:"  | @@"`
-	Expr   *gExpr          `parser:"  | @@ )"`
-	Ops    []*gOperator    `parser:"  ( '|' @@ )* ';'"`
+	Name   *gIdent         `parser:"'let' @@ '='"`
+	Func   *gLetFunc       `parser:"( @@"`
+	Source *gSpecialSource `parser:"| @@"`
+	Expr   *gExpr          `parser:"| @@ )"`
+	Ops    []*gOperator    `parser:"( '|' @@ )* ';'"`
 }
 
 // gLetFunc is a user-defined function with a scalar body:
@@ -70,8 +71,7 @@ type gPipeline struct {
 
 // gSource is where a pipeline's rows come from.
 type gSource struct {
-	Plain   *gPlainTable    `parser:"  @@"`
-	Special *gSpecialSource `parser:"| @@"`
+	Special *gSpecialSource `parser:"  @@"`
 	Table   *gIdent         `parser:"| @@"`
 }
 
@@ -141,32 +141,30 @@ type gOperator struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	// Most frequent first: each alternative tried costs participle a
-	// branch. Fast reads where, extend, project, summarize, sort, take and
-	// count by hand (exprparse.go) into the fields of a gOperator.
-	Fast      *gFastOperator `parser:"  @@"`
-	Where     *gWhere        `parser:"| @@"`
-	Extend    *gExtend       `parser:"| @@"`
-	Project   *gProject      `parser:"| @@"`
-	Summ      *gSummarize    `parser:"| @@"`
-	Sort      *gSort         `parser:"| @@"`
-	Take      *gTake         `parser:"| @@"`
-	MvExpand  *gMvExpand     `parser:"| @@"`
-	Join      *gJoin         `parser:"| @@"`
-	Distinct  *gDistinct     `parser:"| @@"`
-	Serialize *gSerialize    `parser:"| @@"`
-	Top       *gTop          `parser:"| @@"`
-	Names     *gNames        `parser:"| @@"`
-	Rename    *gRename       `parser:"| @@"`
-	Count     *gCount        `parser:"| @@"`
-	Evaluate  *gEvaluate     `parser:"| @@"`
-	Render    *gRender       `parser:"| @@"`
-	Union     *gUnion        `parser:"| @@"`
-	ParseOp   *gParse        `parser:"| @@"`
-	Sample    *gExpr         `parser:"| 'sample' @@"`
-	As        *gAs           `parser:"| @@"`
-	Series    *gMakeSeries   `parser:"| @@"`
-	MvApply   *gMvApply      `parser:"| @@"`
-	Other     *gOther        `parser:"| @@"`
+	// branch.
+	Where     *gWhere      `parser:"  @@"`
+	Extend    *gExtend     `parser:"| @@"`
+	Project   *gProject    `parser:"| @@"`
+	Summ      *gSummarize  `parser:"| @@"`
+	Sort      *gSort       `parser:"| @@"`
+	Take      *gTake       `parser:"| @@"`
+	MvExpand  *gMvExpand   `parser:"| @@"`
+	Join      *gJoin       `parser:"| @@"`
+	Distinct  *gDistinct   `parser:"| @@"`
+	Serialize *gSerialize  `parser:"| @@"`
+	Top       *gTop        `parser:"| @@"`
+	Names     *gNames      `parser:"| @@"`
+	Rename    *gRename     `parser:"| @@"`
+	Count     *gCount      `parser:"| @@"`
+	Evaluate  *gEvaluate   `parser:"| @@"`
+	Render    *gRender     `parser:"| @@"`
+	Union     *gUnion      `parser:"| @@"`
+	ParseOp   *gParse      `parser:"| @@"`
+	Sample    *gExpr       `parser:"| 'sample' @@"`
+	As        *gAs         `parser:"| @@"`
+	Series    *gMakeSeries `parser:"| @@"`
+	MvApply   *gMvApply    `parser:"| @@"`
+	Other     *gOther      `parser:"| @@"`
 }
 
 type gSort struct {

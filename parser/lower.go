@@ -42,9 +42,6 @@ func lowerQuery(g *gQuery) (*Query, error) {
 		}
 		q.Lets = append(q.Lets, l)
 	}
-	if g.Fast != nil {
-		g.Pipe = (*gPipeline)(g.Fast)
-	}
 	pipe, err := lowerPipeline(g.Pipe)
 	if err != nil {
 		return nil, err
@@ -56,9 +53,6 @@ func lowerQuery(g *gQuery) (*Query, error) {
 // lowerLet tells a tabular let (a name followed by operators, or a bare
 // name, which the compiler resolves) from a scalar one.
 func lowerLet(g *gLet) (*Let, error) {
-	if g.Fast != nil {
-		g = (*gLet)(g.Fast)
-	}
 	sp := span(g.Pos, g.EndPos)
 	name, err := lowerIdent(g.Name)
 	if err != nil {
@@ -158,9 +152,6 @@ func lowerLet(g *gLet) (*Let, error) {
 func lowerPipeline(g *gPipeline) (*Pipeline, error) {
 	var src Source
 	var err error
-	if g.Source.Plain != nil {
-		g.Source.Table = (*gIdent)(g.Source.Plain)
-	}
 	if g.Source.Table != nil {
 		src, err = lowerIdent(g.Source.Table)
 	} else {
@@ -181,9 +172,6 @@ func lowerPipeline(g *gPipeline) (*Pipeline, error) {
 }
 
 func lowerOperator(g *gOperator) (Operator, error) {
-	if g.Fast != nil {
-		g = (*gOperator)(g.Fast)
-	}
 	sp := span(g.Pos, g.EndPos)
 	switch {
 	case g.Where != nil:

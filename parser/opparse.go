@@ -1,22 +1,19 @@
 package parser
 
-import (
-	"github.com/alecthomas/participle/v2"
-	"github.com/alecthomas/participle/v2/lexer"
-)
+import "github.com/alecthomas/participle/v2"
 
-// The rest of the operators, let statements and pipelines in parentheses,
-// read by hand into the grammar structs, like expressions (exprparse.go).
-// These readers handle the well-formed text real queries are made of and
-// give up on anything else: they return false, the caller puts the lexer
-// back where the operator (or statement) began, and participle reads it
-// with the tags of grammar.go, reporting errors as it always did.
-// TestHandParsersAgree and FuzzHandParsers check that both ways give the
-// same trees, spans and errors.
+// The hand-written parser of whole queries: let statements, sources and
+// operators, read into the grammar structs as their tags describe, like
+// expressions (exprparse.go). It reads the well-formed text real queries
+// are made of and gives up on anything else (its readers return nil or
+// false); then participle parses the query with the tags of grammar.go,
+// and reports errors as it always did. TestHandParsersAgree and
+// FuzzHandParsers check that both ways give the same trees, spans and
+// errors.
 
-// moreOperator reads the operators gFastOperator does not read itself,
+// moreOperator reads the operators operatorInto does not read itself,
 // after their keyword (not yet consumed).
-func (p *exprParser) moreOperator(o *gFastOperator, keyword string) bool {
+func (p *exprParser) moreOperator(o *gOperator, keyword string) bool {
 	p.lex.Next()
 	switch keyword {
 	case "mv-expand", "mvexpand":
@@ -103,12 +100,12 @@ func (p *exprParser) endsOperator() bool {
 // back.
 func (p *exprParser) operator() *gOperator {
 	cp := p.lex.MakeCheckpoint()
-	op := &gFastOperator{}
-	if err := op.read(p.lex); err != nil {
+	op := &gOperator{}
+	if err := p.operatorInto(op); err != nil {
 		p.lex.LoadCheckpoint(cp)
 		return nil
 	}
-	return (*gOperator)(op)
+	return op
 }
 
 // operators reads ( '|' Operator )*; ok is false when one is not read.
@@ -126,12 +123,11 @@ func (p *exprParser) operators() (ops []*gOperator, ok bool) {
 // pipeline reads a source followed by operators, or returns nil.
 func (p *exprParser) pipeline() *gPipeline {
 	start := p.lex.Peek().Pos
-	src := &gSource{}
-	var table gPlainTable
-	if table.read(p.lex) == nil {
-		src.Plain = &table
-	} else if src.Special = p.specialSource(); src.Special == nil {
-		return nil
+	src := &gSource{Table: p.plainTable()}
+	if src.Table == nil {
+		if src.Special = p.specialSource(); src.Special == nil {
+			return nil
+		}
 	}
 	ops, ok := p.operators()
 	if !ok {
@@ -629,19 +625,18 @@ func (p *exprParser) mvApply() *gMvApply {
 // as gQuery's tags describe, or returns nil (the lexer moved) when
 // participle must read it.
 func handQuery(lex *tokens) *gQuery {
+	p := exprParser{lex: lex}
 	q := &gQuery{Pos: lex.Peek().Pos}
 	for lex.Peek().Value == "let" {
-		l := &gFastLet{}
-		if l.read(lex) != nil {
+		l := &gLet{}
+		if !p.let(l) {
 			return nil
 		}
-		q.Lets = append(q.Lets, (*gLet)(l))
+		q.Lets = append(q.Lets, l)
 	}
-	q.Fast = &gFastPipeline{}
-	if q.Fast.read(lex) != nil {
+	if q.Pipe = p.pipeline(); q.Pipe == nil {
 		return nil
 	}
-	p := exprParser{lex: lex}
 	p.accept(";")
 	if !lex.Peek().EOF() {
 		return nil
@@ -763,33 +758,6 @@ func (p *exprParser) toscalarPipeline() (*gPipeline, error) {
 	return pipe, err
 }
 
-// gFastLet is gLet's first alternative: a let statement binding a name to
-// an expression, a call, or a table with operators, read by hand. Any other
-// (functions, special sources, malformed text) is left to participle.
-// Lowering reads it as the gLet it is.
-type gFastLet gLet
-
-// Parse implements participle.Parseable.
-func (l *gFastLet) Parse(lex *lexer.PeekingLexer) error {
-	if handOff(lex) {
-		return participle.NextMatch
-	}
-	return fromParticiple(lex, l.read)
-}
-
-func (l *gFastLet) read(lex *tokens) error {
-	if lex.Peek().Value != "let" {
-		return participle.NextMatch
-	}
-	cp := lex.MakeCheckpoint()
-	p := exprParser{lex: lex}
-	if !p.let(l) {
-		lex.LoadCheckpoint(cp)
-		return participle.NextMatch
-	}
-	return nil
-}
-
 // functionAhead reports whether the tokens after '(' start a function's
 // parameters: ")" or "Name :".
 func (p *exprParser) functionAhead() bool {
@@ -840,11 +808,11 @@ func (p *exprParser) letFunc() *gLetFunc {
 		return nil
 	}
 	for p.peekValue() == "let" {
-		l := &gFastLet{}
-		if l.read(p.lex) != nil {
+		l := &gLet{}
+		if !p.let(l) {
 			return nil
 		}
-		f.Lets = append(f.Lets, (*gLet)(l))
+		f.Lets = append(f.Lets, l)
 	}
 	cp := p.lex.MakeCheckpoint()
 	if f.Body = p.tryExpr(); f.Body != nil && p.accept("}") {
@@ -864,7 +832,7 @@ func (p *exprParser) letFunc() *gLetFunc {
 
 // let reads a let statement as participle's gLet does: a source that is
 // a call, else an expression, then operators and ';'.
-func (p *exprParser) let(l *gFastLet) bool {
+func (p *exprParser) let(l *gLet) bool {
 	l.Pos = p.lex.Peek().Pos
 	p.lex.Next()
 	if l.Name = p.ident(); l.Name == nil || !p.accept("=") {

@@ -15,44 +15,25 @@ func Parse(text string) (*Query, error) {
 	return parse(text, true)
 }
 
-// participleOnly is the file name given to the lexer when the query is
-// parsed without the hand-written parsers of whole operators, pipelines and
-// statements: they see it in every token's position and leave the tokens to
-// participle's grammar (the tags in grammar.go). Tests parse every query
-// both ways and compare the results; expressions are always parsed by hand.
-const participleOnly = "participle-only"
-
-// handOff reports whether the hand-written parsers must leave the tokens to
-// participle (see participleOnly).
-func handOff(lex *lexer.PeekingLexer) bool { return lex.Peek().Pos.Filename == participleOnly }
-
-// parse parses text with the hand-written parsers (hand) or with
-// participle's grammar alone.
+// parse parses text by hand or, when the hand-written parser gives up on
+// it (or hand is false), with participle's grammar. Tests parse every query
+// both ways and compare the results.
 func parse(text string, hand bool) (*Query, error) {
 	if i := strings.IndexByte(text, 0); i >= 0 {
 		return nil, Errorf(Span{i, i + 1}, "the query contains a NUL character")
 	}
-	if !hand {
-		g, err := grammar.ParseString(participleOnly, text)
-		if err != nil {
-			return nil, participleError(text, err)
-		}
-		return lowerQuery(g)
-	}
-	if tokens, err := lexTokens(text); err == nil {
-		if g := handQuery(tokens); g != nil {
-			return lowerQuery(g)
-		}
-		g, err := grammar.ParseString("", text)
-		if err == nil {
-			return lowerQuery(g)
+	if hand {
+		if tokens, err := lexTokens(text); err == nil {
+			if g := handQuery(tokens); g != nil {
+				return lowerQuery(g)
+			}
 		}
 	}
-	// Which error participle reports depends on every alternative it tried
-	// and gave up; the hand-written parsers do not replay that, so text in
-	// error is parsed again by participle alone, which gives its error as
-	// ever.
-	return parse(text, false)
+	g, err := grammar.ParseString("", text)
+	if err != nil {
+		return nil, participleError(text, err)
+	}
+	return lowerQuery(g)
 }
 
 // participleError turns participle's error into an *Error at the right place.
