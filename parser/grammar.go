@@ -380,7 +380,7 @@ type gExpr struct {
 // gBinary is one operator with its right operand; in and between carry
 // their parenthesised lists instead.
 type gBinary struct {
-	Pos     int // byte offsets: hand-built, see offsets
+	Pos     int // byte offsets, see above gExpr
 	EndPos  int
 	In      *gInTail  `parser:"  @@"`
 	Between *gBetween `parser:"| @@"`
@@ -447,7 +447,7 @@ type gBetween struct {
 }
 
 type gUnary struct {
-	Pos     int // byte offsets: hand-built, see offsets
+	Pos     int // byte offsets, see above gExpr
 	EndPos  int
 	Op      sign      `parser:"@@?"`
 	Postfix *gPostfix `parser:"@@"`
@@ -461,13 +461,13 @@ type gPostfix struct {
 // gAccess is .Name, [index] or .[index] (as written in published Sentinel
 // queries: tostring(p.[3])), the last read as [index].
 type gAccess struct {
-	EndPos int     // a byte offset: hand-built, see offsets
+	EndPos int     // a byte offset, see above gExpr
 	Member *gIdent `parser:"  \".\" @@"`
 	Index  *gExpr  `parser:"| \".\"? \"[\" @@ \"]\""`
 }
 
 type gPrimary struct {
-	Pos    int // byte offsets: hand-built, see offsets
+	Pos    int // byte offsets, see above gExpr
 	EndPos int
 	// Most frequent first: every alternative tried costs participle a
 	// branch. dynamic(…) and true/false must come before calls and names.
