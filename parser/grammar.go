@@ -71,8 +71,29 @@ type gPipeline struct {
 
 // gSource is where a pipeline's rows come from.
 type gSource struct {
-	Special *gSpecialSource `parser:"  @@"`
+	Plain   *gPlainTable    `parser:"  @@"`
+	Special *gSpecialSource `parser:"| @@"`
 	Table   *gIdent         `parser:"| @@"`
+}
+
+// gPlainTable is a source that is a plain name followed by '|', ')', ';'
+// or the end, as most are: participle tried the alternatives of
+// gSpecialSource before the name, and a failed one (a call: the name, then
+// no '(') could be the error it reported for a mistake further on.
+// Lowering reads it as the gIdent it is.
+type gPlainTable gIdent
+
+// Parse implements participle.Parseable.
+func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
+	return fromParticiple(lex, func(tokens *tokens) error {
+		p := exprParser{lex: tokens}
+		id := p.plainTable()
+		if id == nil {
+			return participle.NextMatch
+		}
+		*t = gPlainTable(*id)
+		return nil
+	})
 }
 
 // gSpecialSource is any source but a plain name (which a let could also

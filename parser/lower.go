@@ -152,6 +152,9 @@ func lowerLet(g *gLet) (*Let, error) {
 func lowerPipeline(g *gPipeline) (*Pipeline, error) {
 	var src Source
 	var err error
+	if g.Source.Plain != nil {
+		g.Source.Table = (*gIdent)(g.Source.Plain)
+	}
 	if g.Source.Table != nil {
 		src, err = lowerIdent(g.Source.Table)
 	} else {
