@@ -115,7 +115,7 @@ func (n *gNamedExpr) read(lex *tokens) error {
 		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
 	}
 	p := exprParser{lex: lex}
-	if err := p.namedExprInto(n); err != nil {
+	if err := p.namedExprInto(n, &gExpr{}); err != nil {
 		return failed(lex, p.fail(err))
 	}
 	return nil
@@ -124,6 +124,9 @@ func (n *gNamedExpr) read(lex *tokens) error {
 // optionalName reads "Name =" (not "=="), leaving the lexer untouched when
 // the tokens are something else.
 func (p *exprParser) optionalName() (*gIdent, bool) {
+	if tok := p.lex.Peek(); tok.Type == tokIdent && p.peek2Value() != "=" || tok.Type != tokIdent && tok.Value != "[" {
+		return nil, false // the usual case, decided without reading a name
+	}
 	cp := p.lex.MakeCheckpoint()
 	id := p.ident()
 	if id != nil && p.peekValue() == "=" {
@@ -437,15 +440,20 @@ func (p *exprParser) callAfterName(name *gIdent) (*gCall, error) {
 		return c, nil
 	}
 	for {
-		a := &gCallArg{Pos: p.lex.Peek().Pos}
+		// An argument and its expression, allocated together.
+		arg := &struct {
+			gCallArg
+			expr gExpr
+		}{}
+		a := &arg.gCallArg
+		a.Pos = p.lex.Peek().Pos
 		if id, ok := p.optionalName(); ok {
 			a.Name = id
 		}
-		x, err := p.expr()
-		if err != nil {
+		if err := p.exprInto(&arg.expr); err != nil {
 			return nil, err
 		}
-		a.Expr = x
+		a.Expr = &arg.expr
 		a.EndPos = p.endPos()
 		c.Args = append(c.Args, a)
 		if p.peekValue() != "," {
@@ -617,11 +625,15 @@ func (p *exprParser) operatorInto(o *gOperator) error {
 func (p *exprParser) namedExprs() ([]*gNamedExpr, error) {
 	var out []*gNamedExpr
 	for {
-		n := &gNamedExpr{}
-		if err := p.namedExprInto(n); err != nil {
+		// A named expression and its expression, allocated together.
+		n := &struct {
+			gNamedExpr
+			expr gExpr
+		}{}
+		if err := p.namedExprInto(&n.gNamedExpr, &n.expr); err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		out = append(out, &n.gNamedExpr)
 		if p.peekValue() != "," {
 			return out, nil
 		}
@@ -629,7 +641,8 @@ func (p *exprParser) namedExprs() ([]*gNamedExpr, error) {
 	}
 }
 
-func (p *exprParser) namedExprInto(n *gNamedExpr) error {
+// namedExprInto reads [Name =] Expr into n, the expression into x.
+func (p *exprParser) namedExprInto(n *gNamedExpr, x *gExpr) error {
 	tok := p.lex.Peek()
 	if tok.EOF() {
 		return p.unexpected("expression")
@@ -638,8 +651,7 @@ func (p *exprParser) namedExprInto(n *gNamedExpr) error {
 	if name, ok := p.optionalName(); ok {
 		n.Name = name
 	}
-	x, err := p.expr()
-	if err != nil {
+	if err := p.exprInto(x); err != nil {
 		return err
 	}
 	n.Expr = x

@@ -697,7 +697,7 @@ func (p *exprParser) makeSeries() *gMakeSeries {
 	m := &gMakeSeries{}
 	for {
 		agg := &gSeriesAgg{Agg: &gNamedExpr{}}
-		if p.namedExprInto(agg.Agg) != nil {
+		if p.namedExprInto(agg.Agg, &gExpr{}) != nil {
 			return nil
 		}
 		if p.peekValue() == "default" && p.peek2Value() == "=" {
