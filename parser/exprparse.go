@@ -91,7 +91,7 @@ func (p *exprParser) expect(v string) error {
 func (p *exprParser) endPos() lexer.Position { return p.lex.End() }
 
 // endOffset is endPos's byte offset.
-func (p *exprParser) endOffset() int { return p.lex.End().Offset }
+func (p *exprParser) endOffset() int { return p.lex.EndOffset() }
 
 // Parse implements participle.Parseable.
 func (e *gExpr) Parse(lex *lexer.PeekingLexer) error { return fromParticiple(lex, e.read) }

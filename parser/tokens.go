@@ -22,6 +22,11 @@ type tokens struct {
 	read  int            // how many tokens were read
 	start lexer.Position // where the stream starts, the end before a token is read
 
+	// The end of token endOf, computed last: the nodes that end at one
+	// token all ask for it.
+	endOf int
+	end   lexer.Position
+
 	// Where participle's lexer can be had at the same place (toscalar's
 	// pipeline, when the hand-written parsers cannot read it): the query
 	// text, or the PeekingLexer the stream was taken from.
@@ -30,7 +35,7 @@ type tokens struct {
 }
 
 func newTokens(all []lexer.Token, start lexer.Position) *tokens {
-	t := &tokens{all: all, last: -1, start: start}
+	t := &tokens{all: all, last: -1, start: start, endOf: -1}
 	t.skipElided()
 	return t
 }
@@ -87,6 +92,9 @@ func (t *tokens) End() lexer.Position {
 	if t.last < 0 {
 		return t.start
 	}
+	if t.endOf == t.last {
+		return t.end
+	}
 	last := &t.all[t.last]
 	end := last.Pos
 	end.Offset += len(last.Value)
@@ -96,7 +104,16 @@ func (t *tokens) End() lexer.Position {
 	} else {
 		end.Column += utf8.RuneCountInString(last.Value)
 	}
+	t.endOf, t.end = t.last, end
 	return end
+}
+
+// EndOffset is End's byte offset.
+func (t *tokens) EndOffset() int {
+	if t.last < 0 {
+		return t.start.Offset
+	}
+	return t.all[t.last].Pos.Offset + len(t.all[t.last].Value)
 }
 
 // checkpoint is a place in the stream to come back to.
