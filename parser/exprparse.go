@@ -5,8 +5,8 @@ import (
 	"github.com/alecthomas/participle/v2/lexer"
 )
 
-// Expressions are parsed by hand (recursive descent over participle's token
-// stream) into the same grammar structs the tags in grammar.go describe:
+// Expressions are parsed by hand (recursive descent over a token stream,
+// tokens.go) into the same grammar structs the tags in grammar.go describe:
 // participle tried every alternative of a primary and of a binary operator
 // as a separate branch, allocating a parse context and deferred field sets
 // for each, which was most of the time of a parse. gExpr and gNamedExpr
@@ -22,7 +22,7 @@ var pipelineGrammar = participle.MustBuild[gPipeline](
 
 // exprParser reads expressions from participle's token stream.
 type exprParser struct {
-	lex *lexer.PeekingLexer
+	lex *tokens
 	// deepest is the error of an alternative given up (dynamic(...) read
 	// as a call): when the one taken fails too, the error that got further
 	// is reported, as participle does.
@@ -47,7 +47,7 @@ func (p *exprParser) fail(err error) error {
 // failed returns err from a Parse method with the lexer moved up to the
 // error: participle reports the error of the branch that got furthest, and
 // measures how far by the lexer's position.
-func failed(lex *lexer.PeekingLexer, err error) error {
+func failed(lex *tokens, err error) error {
 	off := errOffset(err)
 	for tok := lex.Peek(); !tok.EOF() && tok.Pos.Offset < off; tok = lex.Peek() {
 		lex.Next()
@@ -88,10 +88,15 @@ func (p *exprParser) expect(v string) error {
 }
 
 // endPos is where the last token read ends (participle's EndPos).
-func (p *exprParser) endPos() lexer.Position { return p.lex.RawPeek().Pos }
+func (p *exprParser) endPos() lexer.Position { return p.lex.End() }
+
+// endOffset is endPos's byte offset.
+func (p *exprParser) endOffset() int { return p.lex.EndOffset() }
 
 // Parse implements participle.Parseable.
-func (e *gExpr) Parse(lex *lexer.PeekingLexer) error {
+func (e *gExpr) Parse(lex *lexer.PeekingLexer) error { return fromParticiple(lex, e.read) }
+
+func (e *gExpr) read(lex *tokens) error {
 	if lex.Peek().EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
 	}
@@ -103,12 +108,14 @@ func (e *gExpr) Parse(lex *lexer.PeekingLexer) error {
 }
 
 // Parse implements participle.Parseable: ( gIdent "=" )? gExpr.
-func (n *gNamedExpr) Parse(lex *lexer.PeekingLexer) error {
+func (n *gNamedExpr) Parse(lex *lexer.PeekingLexer) error { return fromParticiple(lex, n.read) }
+
+func (n *gNamedExpr) read(lex *tokens) error {
 	if lex.Peek().EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *lex.Peek(), Expect: "expression"}
 	}
 	p := exprParser{lex: lex}
-	if err := p.namedExprInto(n); err != nil {
+	if err := p.namedExprInto(n, &gExpr{}); err != nil {
 		return failed(lex, p.fail(err))
 	}
 	return nil
@@ -117,6 +124,9 @@ func (n *gNamedExpr) Parse(lex *lexer.PeekingLexer) error {
 // optionalName reads "Name =" (not "=="), leaving the lexer untouched when
 // the tokens are something else.
 func (p *exprParser) optionalName() (*gIdent, bool) {
+	if tok := p.lex.Peek(); tok.Type == tokIdent && p.peek2Value() != "=" || tok.Type != tokIdent && tok.Value != "[" {
+		return nil, false // the usual case, decided without reading a name
+	}
 	cp := p.lex.MakeCheckpoint()
 	id := p.ident()
 	if id != nil && p.peekValue() == "=" {
@@ -130,12 +140,22 @@ func (p *exprParser) optionalName() (*gIdent, bool) {
 // ident reads a plain or quoted name, or returns nil and leaves the lexer
 // untouched.
 func (p *exprParser) ident() *gIdent {
+	id := &gIdent{}
+	if !p.identInto(id) {
+		return nil
+	}
+	return id
+}
+
+// identInto reads a plain or quoted name into id, or returns false and
+// leaves the lexer untouched.
+func (p *exprParser) identInto(id *gIdent) bool {
 	tok := p.lex.Peek()
 	if tok.Type == tokIdent {
-		id := &gIdent{Pos: tok.Pos, Plain: tok.Value}
+		*id = gIdent{Pos: tok.Pos, Plain: tok.Value}
 		p.lex.Next()
 		id.EndPos = p.endPos()
-		return id
+		return true
 	}
 	if tok.Value == "[" {
 		cp := p.lex.MakeCheckpoint()
@@ -145,7 +165,8 @@ func (p *exprParser) ident() *gIdent {
 			p.lex.Next()
 			if p.peekValue() == "]" {
 				p.lex.Next()
-				return &gIdent{Pos: tok.Pos, Quoted: s.Value, EndPos: p.endPos()}
+				*id = gIdent{Pos: tok.Pos, Quoted: s.Value, EndPos: p.endPos()}
+				return true
 			}
 			p.remember(p.unexpected("']'"))
 		} else {
@@ -153,7 +174,7 @@ func (p *exprParser) ident() *gIdent {
 		}
 		p.lex.LoadCheckpoint(cp)
 	}
-	return nil
+	return false
 }
 
 func (p *exprParser) expr() (*gExpr, error) {
@@ -188,7 +209,7 @@ func (p *exprParser) binary() (*gBinary, error) {
 	if tok.EOF() || tok.Type == tokString {
 		return nil, nil
 	}
-	b := &gBinary{Pos: tok.Pos}
+	b := &gBinary{Pos: tok.Pos.Offset}
 	switch tok.Value {
 	case "in", "in~", "!in", "!in~", "has_any", "has_all":
 		p.lex.Next()
@@ -235,11 +256,8 @@ func (p *exprParser) binary() (*gBinary, error) {
 		b.Between = t
 	default:
 		var op binOp
-		if err := op.Parse(p.lex); err != nil {
-			if err == participle.NextMatch {
-				return nil, nil
-			}
-			return nil, err
+		if !op.read(p.lex) {
+			return nil, nil
 		}
 		right, err := p.unary()
 		if err != nil {
@@ -247,22 +265,34 @@ func (p *exprParser) binary() (*gBinary, error) {
 		}
 		b.Op, b.Right = op, right
 	}
-	b.EndPos = p.endPos()
+	b.EndPos = p.endOffset()
 	return b, nil
+}
+
+// operand holds the nodes of one operand, allocated together: most
+// operands are a name or a call, and allocating them one by one was much of
+// the time of a parse.
+type operand struct {
+	unary   gUnary
+	postfix gPostfix
+	primary gPrimary
+	name    gIdent
 }
 
 func (p *exprParser) unary() (*gUnary, error) {
 	tok := p.lex.Peek()
-	u := &gUnary{Pos: tok.Pos}
+	o := &operand{}
+	u := &o.unary
+	u.Pos = tok.Pos.Offset
 	if tok.Value == "-" || tok.Value == "+" {
 		u.Op = sign(tok.Value)
 		p.lex.Next()
 	}
-	prim, err := p.primary()
-	if err != nil {
+	if err := p.primaryInto(&o.primary, &o.name); err != nil {
 		return nil, err
 	}
-	post := &gPostfix{Primary: prim}
+	post := &o.postfix
+	post.Primary = &o.primary
 	for {
 		a, err := p.access()
 		if err != nil {
@@ -274,7 +304,7 @@ func (p *exprParser) unary() (*gUnary, error) {
 		post.Access = append(post.Access, a)
 	}
 	u.Postfix = post
-	u.EndPos = p.endPos()
+	u.EndPos = p.endOffset()
 	return u, nil
 }
 
@@ -288,7 +318,7 @@ func (p *exprParser) access() (*gAccess, error) {
 	if v == "." {
 		p.lex.Next()
 		if id := p.ident(); id != nil {
-			return &gAccess{Member: id, EndPos: p.endPos()}, nil
+			return &gAccess{Member: id, EndPos: p.endOffset()}, nil
 		}
 		if p.peekValue() != "[" {
 			return nil, p.unexpected("a name or '['")
@@ -302,15 +332,17 @@ func (p *exprParser) access() (*gAccess, error) {
 	if err := p.expect("]"); err != nil {
 		return nil, err
 	}
-	return &gAccess{Index: x, EndPos: p.endPos()}, nil
+	return &gAccess{Index: x, EndPos: p.endOffset()}, nil
 }
 
-func (p *exprParser) primary() (*gPrimary, error) {
+// primaryInto reads a primary into g; a name (alone or a function's) is
+// read into name.
+func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 	tok := p.lex.Peek()
-	g := &gPrimary{Pos: tok.Pos}
+	g.Pos = tok.Pos.Offset
 	switch {
 	case tok.EOF():
-		return nil, p.unexpected("expression")
+		return p.unexpected("expression")
 	case tok.Value == "dynamic" && p.peek2Value() == "(":
 		cp := p.lex.MakeCheckpoint()
 		p.lex.Next()
@@ -322,37 +354,37 @@ func (p *exprParser) primary() (*gPrimary, error) {
 		if err == nil {
 			p.lex.Next()
 			g.Dynamic = d
-			g.EndPos = p.endPos()
-			return g, nil
+			g.EndPos = p.endOffset()
+			return nil
 		}
 		p.remember(err)
 		p.lex.LoadCheckpoint(cp) // read as a call: dynamic(expr)
 	case tok.Value == "true" || tok.Value == "false":
 		p.lex.Next()
 		g.Bool = tok.Value
-		g.EndPos = p.endPos()
-		return g, nil
+		g.EndPos = p.endOffset()
+		return nil
 	case tok.Value == "toscalar" && p.peek2Value() == "(":
 		cp := p.lex.MakeCheckpoint()
 		p.lex.Next()
 		p.lex.Next()
-		pipe, err := pipelineGrammar.ParseFromLexer(p.lex, participle.AllowTrailing(true))
+		pipe, err := p.toscalarPipeline()
 		if err == nil && p.peekValue() != ")" {
 			err = p.unexpected("')'")
 		}
 		if err == nil {
 			p.lex.Next()
 			g.ToScalar = pipe
-			g.EndPos = p.endPos()
-			return g, nil
+			g.EndPos = p.endOffset()
+			return nil
 		}
 		p.remember(err)
 		p.lex.LoadCheckpoint(cp) // read as a call: toscalar(expr)
 	case tok.Value == "*":
 		p.lex.Next()
 		g.Star = true
-		g.EndPos = p.endPos()
-		return g, nil
+		g.EndPos = p.endOffset()
+		return nil
 	}
 	switch tok.Type {
 	case tokString, tokMultiString:
@@ -374,30 +406,29 @@ func (p *exprParser) primary() (*gPrimary, error) {
 			p.lex.Next()
 			x, err := p.expr()
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if err := p.expect(")"); err != nil {
-				return nil, err
+				return err
 			}
 			g.Paren = x
 			break
 		}
-		id := p.ident()
-		if id == nil {
-			return nil, p.unexpected("expression")
+		if !p.identInto(name) {
+			return p.unexpected("expression")
 		}
 		if p.peekValue() == "(" {
-			call, err := p.callAfterName(id)
+			call, err := p.callAfterName(name)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			g.Call = call
 		} else {
-			g.Ident = id
+			g.Ident = name
 		}
 	}
-	g.EndPos = p.endPos()
-	return g, nil
+	g.EndPos = p.endOffset()
+	return nil
 }
 
 // callAfterName reads "(" args ")" after a function name.
@@ -409,15 +440,20 @@ func (p *exprParser) callAfterName(name *gIdent) (*gCall, error) {
 		return c, nil
 	}
 	for {
-		a := &gCallArg{Pos: p.lex.Peek().Pos}
+		// An argument and its expression, allocated together.
+		arg := &struct {
+			gCallArg
+			expr gExpr
+		}{}
+		a := &arg.gCallArg
+		a.Pos = p.lex.Peek().Pos
 		if id, ok := p.optionalName(); ok {
 			a.Name = id
 		}
-		x, err := p.expr()
-		if err != nil {
+		if err := p.exprInto(&arg.expr); err != nil {
 			return nil, err
 		}
-		a.Expr = x
+		a.Expr = &arg.expr
 		a.EndPos = p.endPos()
 		c.Args = append(c.Args, a)
 		if p.peekValue() != "," {
@@ -511,75 +547,32 @@ func (p *exprParser) dynamic() (*gDynamic, error) {
 	return d, nil
 }
 
-// gFastPipeline is a whole query pipeline of a plain table and the
-// operators gFastOperator reads, all read by hand. Any other pipeline (or a
-// malformed one) is left to participle with gPipeline's tags, which reports
-// errors as ever. Lowering reads it as the gPipeline it is.
-type gFastPipeline gPipeline
-
-// Parse implements participle.Parseable.
-func (f *gFastPipeline) Parse(lex *lexer.PeekingLexer) error {
-	cp := lex.MakeCheckpoint()
-	start := lex.Peek().Pos
-	var table gPlainTable
-	if err := table.Parse(lex); err != nil {
-		return err // NextMatch
-	}
-	var ops []*gOperator
-	for lex.Peek().Value == "|" {
-		lex.Next()
-		tok := lex.Peek()
-		op := &gFastOperator{}
-		if err := op.Parse(lex); err != nil {
-			lex.LoadCheckpoint(cp)
-			return participle.NextMatch
-		}
-		ops = append(ops, &gOperator{Pos: tok.Pos, EndPos: op.EndPos, Fast: op})
-	}
-	if next := lex.Peek(); !next.EOF() && next.Value != ";" {
-		lex.LoadCheckpoint(cp)
-		return participle.NextMatch
-	}
-	*f = gFastPipeline{Pos: start, EndPos: lex.RawPeek().Pos, Source: &gSource{Plain: &table}, Ops: ops}
-	return nil
-}
-
-// gPlainTable is a source that is a plain name followed by '|', ')', ';'
-// or the end: most queries start so, and participle tried the eight
-// alternatives of gSpecialSource before the name. Lowering reads it as the
-// gIdent it is.
-type gPlainTable gIdent
-
-// Parse implements participle.Parseable.
-func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
-	tok := lex.Peek()
+// plainTable reads a source that is a plain name followed by '|', ')',
+// ';' or the end, as most are, or returns nil.
+func (p *exprParser) plainTable() *gIdent {
+	tok := p.lex.Peek()
 	if tok.Type != tokIdent {
-		return participle.NextMatch
+		return nil
 	}
-	cp := lex.MakeCheckpoint()
-	lex.Next()
-	end := lex.RawPeek().Pos
-	if next := lex.Peek(); !next.EOF() && next.Value != "|" && next.Value != ")" && next.Value != ";" {
-		lex.LoadCheckpoint(cp)
-		return participle.NextMatch
+	cp := p.lex.MakeCheckpoint()
+	p.lex.Next()
+	end := p.endPos()
+	if next := p.lex.Peek(); !next.EOF() && next.Value != "|" && next.Value != ")" && next.Value != ";" {
+		p.lex.LoadCheckpoint(cp)
+		return nil
 	}
-	*t = gPlainTable{Pos: tok.Pos, EndPos: end, Plain: tok.Value}
-	return nil
+	return &gIdent{Pos: tok.Pos, EndPos: end, Plain: tok.Value}
 }
 
-// gFastOperator is gOperator's first alternative: the most frequent
-// operators, read by hand (participle tried the alternatives one by one).
-// It returns participle.NextMatch for the others, which participle reads
-// with gOperator's tags. Lowering reads it as a gOperator.
-type gFastOperator gOperator
-
-// Parse implements participle.Parseable.
-func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
+// operatorInto reads an operator into o: the most frequent ones here, the
+// others in moreOperator. It returns participle.NextMatch (the lexer
+// moved) for an operator it does not read, or an error.
+func (p *exprParser) operatorInto(o *gOperator) error {
+	lex := p.lex
 	tok := lex.Peek()
 	if tok.EOF() {
 		return &participle.UnexpectedTokenError{Unexpected: *tok, Expect: "operator"}
 	}
-	p := exprParser{lex: lex}
 	o.Pos = tok.Pos
 	var err error
 	switch tok.Value {
@@ -611,8 +604,15 @@ func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
 	case "summarize":
 		lex.Next()
 		o.Summ, err = p.summarize()
+	case "sample":
+		lex.Next()
+		o.Sample, err = p.expr()
 	default:
-		return participle.NextMatch
+		cp := lex.MakeCheckpoint()
+		if !p.moreOperator(o, tok.Value) {
+			lex.LoadCheckpoint(cp)
+			return participle.NextMatch
+		}
 	}
 	if err != nil {
 		return failed(lex, p.fail(err))
@@ -625,11 +625,15 @@ func (o *gFastOperator) Parse(lex *lexer.PeekingLexer) error {
 func (p *exprParser) namedExprs() ([]*gNamedExpr, error) {
 	var out []*gNamedExpr
 	for {
-		n := &gNamedExpr{}
-		if err := p.namedExprInto(n); err != nil {
+		// A named expression and its expression, allocated together.
+		n := &struct {
+			gNamedExpr
+			expr gExpr
+		}{}
+		if err := p.namedExprInto(&n.gNamedExpr, &n.expr); err != nil {
 			return nil, err
 		}
-		out = append(out, n)
+		out = append(out, &n.gNamedExpr)
 		if p.peekValue() != "," {
 			return out, nil
 		}
@@ -637,7 +641,8 @@ func (p *exprParser) namedExprs() ([]*gNamedExpr, error) {
 	}
 }
 
-func (p *exprParser) namedExprInto(n *gNamedExpr) error {
+// namedExprInto reads [Name =] Expr into n, the expression into x.
+func (p *exprParser) namedExprInto(n *gNamedExpr, x *gExpr) error {
 	tok := p.lex.Peek()
 	if tok.EOF() {
 		return p.unexpected("expression")
@@ -646,8 +651,7 @@ func (p *exprParser) namedExprInto(n *gNamedExpr) error {
 	if name, ok := p.optionalName(); ok {
 		n.Name = name
 	}
-	x, err := p.expr()
-	if err != nil {
+	if err := p.exprInto(x); err != nil {
 		return err
 	}
 	n.Expr = x

@@ -9,6 +9,11 @@ import (
 // turns them into the AST. Each struct mirrors one production; precedence is
 // encoded by nesting (or → and → comparison → additive → multiplicative →
 // unary → postfix → primary), as in the Kusto grammar.
+//
+// A query is read by hand first (opparse.go, exprparse.go), into these same
+// structs as the tags describe; participle reads the queries the hand-written
+// parser gives up on (and reports errors). Expressions are always read by
+// hand: gExpr and gNamedExpr implement participle.Parseable.
 
 var grammar = participle.MustBuild[gQuery](
 	participle.Lexer(kqlLexerDef{}),
@@ -19,9 +24,8 @@ var grammar = participle.MustBuild[gQuery](
 type gQuery struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
-	Lets   []*gLet        `parser:"@@*"`
-	Fast   *gFastPipeline `parser:"( @@"`
-	Pipe   *gPipeline     `parser:"| @@ ) \";\"?"`
+	Lets   []*gLet    `parser:"@@*"`
+	Pipe   *gPipeline `parser:"@@ \";\"?"`
 }
 
 // gLet is a let statement binding a name to a scalar expression or to a
@@ -70,6 +74,26 @@ type gSource struct {
 	Plain   *gPlainTable    `parser:"  @@"`
 	Special *gSpecialSource `parser:"| @@"`
 	Table   *gIdent         `parser:"| @@"`
+}
+
+// gPlainTable is a source that is a plain name followed by '|', ')', ';'
+// or the end, as most are: participle tried the alternatives of
+// gSpecialSource before the name, and a failed one (a call: the name, then
+// no '(') could be the error it reported for a mistake further on.
+// Lowering reads it as the gIdent it is.
+type gPlainTable gIdent
+
+// Parse implements participle.Parseable.
+func (t *gPlainTable) Parse(lex *lexer.PeekingLexer) error {
+	return fromParticiple(lex, func(tokens *tokens) error {
+		p := exprParser{lex: tokens}
+		id := p.plainTable()
+		if id == nil {
+			return participle.NextMatch
+		}
+		*t = gPlainTable(*id)
+		return nil
+	})
 }
 
 // gSpecialSource is any source but a plain name (which a let could also
@@ -138,32 +162,30 @@ type gOperator struct {
 	Pos    lexer.Position
 	EndPos lexer.Position
 	// Most frequent first: each alternative tried costs participle a
-	// branch. Fast reads where, extend, project, summarize, sort, take and
-	// count by hand (exprparse.go) into the fields of a gOperator.
-	Fast      *gFastOperator `parser:"  @@"`
-	Where     *gWhere        `parser:"| @@"`
-	Extend    *gExtend       `parser:"| @@"`
-	Project   *gProject      `parser:"| @@"`
-	Summ      *gSummarize    `parser:"| @@"`
-	Sort      *gSort         `parser:"| @@"`
-	Take      *gTake         `parser:"| @@"`
-	MvExpand  *gMvExpand     `parser:"| @@"`
-	Join      *gJoin         `parser:"| @@"`
-	Distinct  *gDistinct     `parser:"| @@"`
-	Serialize *gSerialize    `parser:"| @@"`
-	Top       *gTop          `parser:"| @@"`
-	Names     *gNames        `parser:"| @@"`
-	Rename    *gRename       `parser:"| @@"`
-	Count     *gCount        `parser:"| @@"`
-	Evaluate  *gEvaluate     `parser:"| @@"`
-	Render    *gRender       `parser:"| @@"`
-	Union     *gUnion        `parser:"| @@"`
-	ParseOp   *gParse        `parser:"| @@"`
-	Sample    *gExpr         `parser:"| 'sample' @@"`
-	As        *gAs           `parser:"| @@"`
-	Series    *gMakeSeries   `parser:"| @@"`
-	MvApply   *gMvApply      `parser:"| @@"`
-	Other     *gOther        `parser:"| @@"`
+	// branch.
+	Where     *gWhere      `parser:"  @@"`
+	Extend    *gExtend     `parser:"| @@"`
+	Project   *gProject    `parser:"| @@"`
+	Summ      *gSummarize  `parser:"| @@"`
+	Sort      *gSort       `parser:"| @@"`
+	Take      *gTake       `parser:"| @@"`
+	MvExpand  *gMvExpand   `parser:"| @@"`
+	Join      *gJoin       `parser:"| @@"`
+	Distinct  *gDistinct   `parser:"| @@"`
+	Serialize *gSerialize  `parser:"| @@"`
+	Top       *gTop        `parser:"| @@"`
+	Names     *gNames      `parser:"| @@"`
+	Rename    *gRename     `parser:"| @@"`
+	Count     *gCount      `parser:"| @@"`
+	Evaluate  *gEvaluate   `parser:"| @@"`
+	Render    *gRender     `parser:"| @@"`
+	Union     *gUnion      `parser:"| @@"`
+	ParseOp   *gParse      `parser:"| @@"`
+	Sample    *gExpr       `parser:"| 'sample' @@"`
+	As        *gAs         `parser:"| @@"`
+	Series    *gMakeSeries `parser:"| @@"`
+	MvApply   *gMvApply    `parser:"| @@"`
+	Other     *gOther      `parser:"| @@"`
 }
 
 type gSort struct {
@@ -360,6 +382,11 @@ type gIdent struct {
 	Quoted string `parser:"| \"[\" @String \"]\""`
 }
 
+// The nodes of expressions that only the hand-written parser builds
+// (gBinary, gUnary, gAccess, gPrimary) keep byte offsets instead of
+// participle's positions, which are five times the size: expressions are
+// most of the nodes of a query.
+
 // gExpr is a flat list of operands and binary operators; lowering applies
 // Kusto's precedence (precedence climbing in lower.go). Expressions are
 // parsed by hand (exprparse.go: gExpr and gNamedExpr implement
@@ -374,8 +401,8 @@ type gExpr struct {
 // gBinary is one operator with its right operand; in and between carry
 // their parenthesised lists instead.
 type gBinary struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos     int // byte offsets, see above gExpr
+	EndPos  int
 	In      *gInTail  `parser:"  @@"`
 	Between *gBetween `parser:"| @@"`
 	Op      binOp     `parser:"| ( @@"`
@@ -399,40 +426,31 @@ var binaryOperators = map[string]bool{
 	"!startswith": true, "!startswith_cs": true, "!endswith": true, "!endswith_cs": true,
 }
 
-// Parse implements participle.Parseable.
-func (b *binOp) Parse(lex *lexer.PeekingLexer) error {
+// read reads a binary operator, or returns false and leaves the lexer
+// untouched.
+func (b *binOp) read(lex *tokens) bool {
 	tok := lex.Peek()
 	if tok.EOF() || !binaryOperators[tok.Value] || tok.Type == stringToken {
-		return participle.NextMatch
+		return false
 	}
 	if tok.Value == "matches" {
 		cp := lex.MakeCheckpoint()
 		lex.Next()
 		if next := lex.Peek(); next.Value != "regex" {
 			lex.LoadCheckpoint(cp)
-			return participle.NextMatch
+			return false
 		}
 		lex.Next()
 		*b = "matches regex"
-		return nil
+		return true
 	}
 	lex.Next()
 	*b = binOp(tok.Value)
-	return nil
+	return true
 }
 
-// sign is an optional unary + or -, parsed without a participle branch.
+// sign is an optional unary + or -.
 type sign string
-
-// Parse implements participle.Parseable.
-func (s *sign) Parse(lex *lexer.PeekingLexer) error {
-	if tok := lex.Peek(); tok.Value == "-" || tok.Value == "+" {
-		lex.Next()
-		*s = sign(tok.Value)
-		return nil
-	}
-	return participle.NextMatch
-}
 
 // stringToken is the lexer's type for string literals, so that the string
 // "has" is never read as the operator has.
@@ -450,8 +468,8 @@ type gBetween struct {
 }
 
 type gUnary struct {
-	Pos     lexer.Position
-	EndPos  lexer.Position
+	Pos     int // byte offsets, see above gExpr
+	EndPos  int
 	Op      sign      `parser:"@@?"`
 	Postfix *gPostfix `parser:"@@"`
 }
@@ -464,14 +482,14 @@ type gPostfix struct {
 // gAccess is .Name, [index] or .[index] (as written in published Sentinel
 // queries: tostring(p.[3])), the last read as [index].
 type gAccess struct {
-	EndPos lexer.Position
+	EndPos int     // a byte offset, see above gExpr
 	Member *gIdent `parser:"  \".\" @@"`
 	Index  *gExpr  `parser:"| \".\"? \"[\" @@ \"]\""`
 }
 
 type gPrimary struct {
-	Pos    lexer.Position
-	EndPos lexer.Position
+	Pos    int // byte offsets, see above gExpr
+	EndPos int
 	// Most frequent first: every alternative tried costs participle a
 	// branch. dynamic(…) and true/false must come before calls and names.
 	Dynamic  *gDynamic  `parser:"  \"dynamic\" \"(\" @@ \")\""`

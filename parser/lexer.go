@@ -110,25 +110,36 @@ func firstRune(s string) string {
 	return ""
 }
 
-// match returns the type and length of the token at the start of s.
+// match returns the type and length of the token at the start of s. The
+// rules are tried in priority order; each is skipped when the first byte
+// cannot start it.
 func (l *kqlLex) match(s string) (lexer.TokenType, int) {
+	c := s[0]
 	prevWord := l.pos.Offset > 0 && isWord(l.src[l.pos.Offset-1])
-	if n := typedLit(s, prevWord); n > 0 {
-		return tokTypedLit, n
+	if c == 'd' || c == 't' {
+		if n := typedLit(s, prevWord); n > 0 {
+			return tokTypedLit, n
+		}
 	}
-	if n := multiString(s); n > 0 {
-		return tokMultiString, n
+	if c == '`' || c == '~' || c == 'h' || c == 'H' {
+		if n := multiString(s); n > 0 {
+			return tokMultiString, n
+		}
 	}
-	if n := stringLit(s); n > 0 {
-		return tokString, n
+	if c == '"' || c == '\'' || c == '@' || c == 'h' || c == 'H' {
+		if n := stringLit(s); n > 0 {
+			return tokString, n
+		}
 	}
-	if n := timespanLit(s); n > 0 {
-		return tokTimespan, n
+	if isDigit(c) || c == '.' {
+		if n := timespanLit(s); n > 0 {
+			return tokTimespan, n
+		}
+		if n := numberLit(s); n > 0 {
+			return tokNumber, n
+		}
 	}
-	if n := numberLit(s); n > 0 {
-		return tokNumber, n
-	}
-	if s[0] == '!' {
+	if c == '!' {
 		n := 1
 		for n < len(s) && (isLetter(s[n]) || s[n] == '_') {
 			n++
@@ -140,22 +151,26 @@ func (l *kqlLex) match(s string) (lexer.TokenType, int) {
 			return tokNegWord, n
 		}
 	}
-	if !prevWord {
+	n := identLit(s)
+	// A dash word starts with the letters of a name and a '-'.
+	if isLetter(c) && !prevWord && n < len(s) && s[n] == '-' {
 		for _, w := range dashWords {
 			if strings.HasPrefix(s, w) && (len(s) == len(w) || !isWord(s[len(w)])) {
 				return tokDashWord, len(w)
 			}
 		}
 	}
-	if n := identLit(s); n > 0 {
+	if n > 0 {
 		return tokIdent, n
 	}
-	for _, p := range twoCharPunct {
-		if strings.HasPrefix(s, p) {
-			return tokPunct, 2
+	if c == '=' || c == '!' || c == '<' || c == '>' || c == '.' {
+		for _, p := range twoCharPunct {
+			if strings.HasPrefix(s, p) {
+				return tokPunct, 2
+			}
 		}
 	}
-	if strings.IndexByte("-+*/%<>=(),.[]{}|:;!", s[0]) >= 0 {
+	if strings.IndexByte("-+*/%<>=(),.[]{}|:;!", c) >= 0 {
 		return tokPunct, 1
 	}
 	return 0, 0

@@ -42,9 +42,6 @@ func lowerQuery(g *gQuery) (*Query, error) {
 		}
 		q.Lets = append(q.Lets, l)
 	}
-	if g.Fast != nil {
-		g.Pipe = (*gPipeline)(g.Fast)
-	}
 	pipe, err := lowerPipeline(g.Pipe)
 	if err != nil {
 		return nil, err
@@ -178,9 +175,6 @@ func lowerPipeline(g *gPipeline) (*Pipeline, error) {
 }
 
 func lowerOperator(g *gOperator) (Operator, error) {
-	if g.Fast != nil {
-		g = (*gOperator)(g.Fast)
-	}
 	sp := span(g.Pos, g.EndPos)
 	switch {
 	case g.Where != nil:
@@ -680,7 +674,7 @@ func (c *climber) climb(left Expr, minPrec int) (Expr, error) {
 		}
 		if nonAssociative(prec) && c.next < len(c.tails) && precedence(c.tails[c.next]) == prec {
 			n := c.tails[c.next]
-			return nil, Errorf(span(n.Pos, n.EndPos), "comparisons do not chain: put parentheses around one of them")
+			return nil, Errorf(Span{n.Pos, n.EndPos}, "comparisons do not chain: put parentheses around one of them")
 		}
 	}
 	return left, nil
@@ -710,7 +704,7 @@ func lowerIn(left Expr, t *gBinary) (Expr, error) {
 		}
 		list = append(list, e)
 	}
-	return &In{At: At{Span{left.Span().Start, t.EndPos.Offset}}, Op: t.In.Op, X: left, List: list}, nil
+	return &In{At: At{Span{left.Span().Start, t.EndPos}}, Op: t.In.Op, X: left, List: list}, nil
 }
 
 func lowerBetween(left Expr, t *gBinary) (Expr, error) {
@@ -722,7 +716,7 @@ func lowerBetween(left Expr, t *gBinary) (Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Between{At: At{Span{left.Span().Start, t.EndPos.Offset}}, Not: t.Between.Op == "!between", X: left, Low: lo, High: hi}, nil
+	return &Between{At: At{Span{left.Span().Start, t.EndPos}}, Not: t.Between.Op == "!between", X: left, Low: lo, High: hi}, nil
 }
 
 func lowerUnary(g *gUnary) (Expr, error) {
@@ -733,7 +727,7 @@ func lowerUnary(g *gUnary) (Expr, error) {
 	if g.Op == "" {
 		return x, nil
 	}
-	return &Unary{At: At{span(g.Pos, g.EndPos)}, Op: string(g.Op), X: x}, nil
+	return &Unary{At: At{Span{g.Pos, g.EndPos}}, Op: string(g.Op), X: x}, nil
 }
 
 func lowerPostfix(g *gPostfix) (Expr, error) {
@@ -742,7 +736,7 @@ func lowerPostfix(g *gPostfix) (Expr, error) {
 		return nil, err
 	}
 	for _, a := range g.Access {
-		sp := Span{x.Span().Start, a.EndPos.Offset}
+		sp := Span{x.Span().Start, a.EndPos}
 		if a.Member != nil {
 			name, err := lowerIdent(a.Member)
 			if err != nil {
@@ -761,7 +755,7 @@ func lowerPostfix(g *gPostfix) (Expr, error) {
 }
 
 func lowerPrimary(g *gPrimary) (Expr, error) {
-	sp := span(g.Pos, g.EndPos)
+	sp := Span{g.Pos, g.EndPos}
 	switch {
 	case g.TypedLit != "":
 		return parseTypedLiteral(sp, g.TypedLit)

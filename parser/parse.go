@@ -12,8 +12,22 @@ import (
 
 // Parse parses a KQL query. Errors are *Error.
 func Parse(text string) (*Query, error) {
+	return parse(text, true)
+}
+
+// parse parses text by hand or, when the hand-written parser gives up on
+// it (or hand is false), with participle's grammar. Tests parse every query
+// both ways and compare the results.
+func parse(text string, hand bool) (*Query, error) {
 	if i := strings.IndexByte(text, 0); i >= 0 {
 		return nil, Errorf(Span{i, i + 1}, "the query contains a NUL character")
+	}
+	if hand {
+		if tokens, err := lexTokens(text); err == nil {
+			if g := handQuery(tokens); g != nil {
+				return lowerQuery(g)
+			}
+		}
 	}
 	g, err := grammar.ParseString("", text)
 	if err != nil {

@@ -434,7 +434,7 @@ func (t *ToScalar) String() string { return "toscalar(" + t.Pipe.String() + ")" 
 
 func (c *Call) String() string {
 	if c.ArgNames == nil {
-		return c.Func.String() + "(" + joinExprs(c.Args) + ")"
+		return callOpen(c.Func) + joinExprs(c.Args) + ")"
 	}
 	args := make([]string, len(c.Args))
 	for i, a := range c.Args {
@@ -443,7 +443,25 @@ func (c *Call) String() string {
 			args[i] = c.ArgNames[i].String() + " = " + args[i]
 		}
 	}
-	return c.Func.String() + "(" + strings.Join(args, ", ") + ")"
+	return callOpen(c.Func) + strings.Join(args, ", ") + ")"
+}
+
+// callOpen is a call's function name and opening parenthesis. A function
+// named as a source (union(…), print(…)) or a typed literal (time(…)) is
+// bracket-quoted, so that the call does not read back as the source or the
+// literal.
+func callOpen(name *Ident) string {
+	s := name.String()
+	if callShadowed[s] {
+		return "['" + s + "']("
+	}
+	return s + "("
+}
+
+var callShadowed = map[string]bool{
+	"datetime": true, "date": true, "timespan": true, "time": true,
+	"union": true, "print": true, "range": true, "datatable": true, "materialize": true,
+	"workspace": true, "app": true, "cluster": true, "database": true, "resource": true, "adx": true,
 }
 
 func (m *Member) String() string { return m.X.String() + "." + m.Name.String() }
