@@ -850,6 +850,19 @@ func (p *exprParser) let(l *gLet) bool {
 		// it is no call.
 		cp := p.lex.MakeCheckpoint()
 		if l.Source = p.specialSource(); l.Source != nil {
+			next := p.lex.Peek().Value
+			if l.Source.Call == nil || next == "|" || next == ";" {
+				break
+			}
+			// let start = ago(14d) + 1d: a call that an operator follows
+			// is an expression. participle's grammar cannot see that (it
+			// keeps the call as a source and fails at the '+'), so here
+			// the hand parser reads what participle rejects.
+			l.Source = nil
+			p.lex.LoadCheckpoint(cp)
+			if l.Expr = p.tryExpr(); l.Expr == nil {
+				return false
+			}
 			break
 		}
 		if tok.Type != tokIdent || sourceKeywords[tok.Value] {
