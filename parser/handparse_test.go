@@ -196,6 +196,9 @@ func TestHandParsersAgree(t *testing.T) {
 // handParsersDisagree returns how the two parses of text differ, or "".
 func handParsersDisagree(text string) string {
 	q1, err1 := parse(text, true)
+	if tokens, err := lexTokens(text); err1 != nil && err == nil && tooDeepToSearch(tokens.all) != nil {
+		return "" // participle is not asked (and would take exponential time)
+	}
 	q2, err2 := parse(text, false)
 	if err1 == nil && err2 != nil && letValueStartsWithCall(q1.Lets) {
 		return "" // participle's grammar cannot read these (see let in opparse.go)

@@ -139,6 +139,9 @@ func TestParseErrors(t *testing.T) {
 		{`SecurityIncident | summarize count( by x`, "unexpected 'x'; expected ')'", "x"},
 		{`SecurityIncident | project ['Title'`, "unexpected end of query", ""},
 		{`SecurityIncident | extend x = toscalar(SecurityIncident | count`, "unexpected end of query", ""},
+		// Too deep for participle's search (exponential in the depth).
+		{"T" + strings.Repeat(" | join (T", 20), "this '(' is never closed", "("},
+		{"T" + strings.Repeat(" | join (T", 20) + " | where " + strings.Repeat(") on x", 20), "nests deeper than 12 levels", "("},
 	}
 	for _, c := range cases {
 		_, err := Parse(c.query)
