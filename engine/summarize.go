@@ -545,9 +545,14 @@ func (c *compiler) argExtreme(call *parser.Call, in *scope, names nameSet) ([]su
 	}
 	// A group whose T is null in every row still gives a row, with the
 	// columns of any one of its rows (Kusto's arg_max docs: Banana, null,
-	// Yellow).
+	// Yellow): DuckDB's arg_max skips a null key, so the key is never null,
+	// and a row with T ranks before (arg_max) or after (arg_min) one without.
+	has := by.sql + " IS NOT NULL"
+	if call.Func.Name == "arg_min" {
+		has = by.sql + " IS NULL"
+	}
 	row := "struct_pack(" + strings.Join(pack, ", ") + ")"
-	return out, "coalesce(" + call.Func.Name + "(" + row + ", " + by.sql + "), any_value(" + row + "))", nil
+	return out, call.Func.Name + "(" + row + ", struct_pack(n := " + has + ", v := " + by.sql + "))", nil
 }
 
 func unparen(e parser.Expr) parser.Expr {
