@@ -34,20 +34,25 @@ func (t *Table) Column(name string) (Column, bool) {
 // can serve any number of compilations at once.
 type Catalog struct {
 	tables map[string]*Table
-	// scans hold each table's first stage, the SELECT of every column
-	// (written once: every query starts with it).
-	scans map[string]string
+	// scans hold each table's first stage, the SELECT of every column,
+	// and scanCols its columns (made once: every query starts with them;
+	// the slices are full, so appending to one copies it).
+	scans    map[string]string
+	scanCols map[string][]scopeColumn
 }
 
 // NewCatalog returns a catalog holding tables.
 func NewCatalog(tables ...*Table) *Catalog {
-	c := &Catalog{tables: map[string]*Table{}, scans: map[string]string{}}
+	c := &Catalog{tables: map[string]*Table{}, scans: map[string]string{}, scanCols: map[string][]scopeColumn{}}
 	for _, t := range tables {
 		c.tables[t.Name] = t
 		sel := make([]string, len(t.Columns))
+		cols := make([]scopeColumn, len(t.Columns))
 		for i, col := range t.Columns {
 			sel[i] = QuoteIdent(col.Name)
+			cols[i] = scopeColumn{Column: col, sql: col.Name}
 		}
+		c.scanCols[t.Name] = cols
 		c.scans[t.Name] = selectFrom(sel, QuoteIdent(t.Name), "")
 	}
 	return c

@@ -344,12 +344,7 @@ func (c *compiler) table(id *parser.Ident) (*scope, error) {
 		}
 		return nil, err.WithHint("socq holds only these tables: %s", strings.Join(c.cat.TableNames(), ", "))
 	}
-	sc := &scope{cols: make([]scopeColumn, len(t.Columns)), exact: true}
-	for i, col := range t.Columns {
-		sc.cols[i] = scopeColumn{Column: col, sql: col.Name}
-	}
-	sc.from = c.addCTE(c.cat.scans[t.Name])
-	return sc, nil
+	return &scope{cols: c.cat.scanCols[t.Name], exact: true, from: c.addCTE(c.cat.scans[t.Name])}, nil
 }
 
 func (c *compiler) operator(op parser.Operator, in *scope) (*scope, error) {
@@ -471,10 +466,9 @@ func (c *compiler) project(op *parser.Project, in *scope) (*scope, error) {
 }
 
 func (c *compiler) extend(op *parser.Extend, in *scope) (*scope, error) {
-	cols := make([]projection, len(in.cols))
+	cols := c.passThrough(in, len(op.Columns))
 	names := newNameSet()
-	for i, col := range in.cols {
-		cols[i] = projection{col.Column, QuoteIdent(col.sql)}
+	for _, col := range in.cols {
 		names.add(col.Name)
 	}
 	declared := newNameSet()
@@ -524,7 +518,7 @@ func (c *compiler) emitProjection(cols []projection, in *scope, fromSuffix strin
 	for i, p := range cols {
 		id := sqlNames.assign(p.Name)
 		out.cols = append(out.cols, scopeColumn{p.Column, id})
-		if p.sql == QuoteIdent(id) {
+		if quotes(p.sql, id) {
 			sel[i] = p.sql
 		} else {
 			sel[i] = p.sql + " AS " + QuoteIdent(id)
@@ -573,8 +567,8 @@ func (c *compiler) starProjection(cols []projection, in *scope) (*scope, bool) {
 			p := cols[i]
 			i++
 			out.cols = append(out.cols, scopeColumn{p.Column, sc.sql})
-			if id := QuoteIdent(sc.sql); p.sql != id {
-				replace = append(replace, p.sql+" AS "+id)
+			if !quotes(p.sql, sc.sql) {
+				replace = append(replace, p.sql+" AS "+QuoteIdent(sc.sql))
 			}
 			continue
 		}
@@ -617,6 +611,24 @@ func freshSQLName(name string, in *scope, taken []scopeColumn) string {
 		id = name + "_" + strconv.Itoa(n)
 	}
 	return id
+}
+
+// passThrough lists in's columns as projections that pass them on, with
+// room for extra more.
+func (c *compiler) passThrough(in *scope, extra int) []projection {
+	cols := make([]projection, len(in.cols), len(in.cols)+extra)
+	for i, col := range in.cols {
+		cols[i] = projection{col.Column, QuoteIdent(col.sql)}
+	}
+	return cols
+}
+
+// quotes reports whether sql is QuoteIdent(name), without building it.
+func quotes(sql, name string) bool {
+	if strings.Contains(name, `"`) {
+		return sql == QuoteIdent(name)
+	}
+	return len(sql) == len(name)+2 && sql[0] == '"' && sql[len(sql)-1] == '"' && sql[1:len(sql)-1] == name
 }
 
 // selectFrom is "SELECT sel, … \nFROM from suffix", built in one buffer.

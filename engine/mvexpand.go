@@ -72,10 +72,7 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 	}
 	hidden := slices.Clip(in.hidden)
 	listSel := []string{"*"}
-	cols := make([]projection, len(in.cols))
-	for i, col := range in.cols {
-		cols[i] = projection{col.Column, QuoteIdent(col.sql)}
-	}
+	cols := c.passThrough(in, len(exps)+2)
 	var lists []string
 	typed := false
 	for i, e := range exps {

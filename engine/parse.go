@@ -63,10 +63,7 @@ func (c *compiler) parseOp(op *parser.ParseOp, in *scope) (*scope, error) {
 		return nil, parser.Errorf(op.Span(), "the parse pattern names no column to extract")
 	}
 	re := QuoteString(pattern.String())
-	cols := make([]projection, len(in.cols))
-	for i, col := range in.cols {
-		cols[i] = projection{col.Column, QuoteIdent(col.sql)}
-	}
+	cols := c.passThrough(in, len(op.Parts))
 	for i, cp := range caps {
 		group := texpr{sql: fmt.Sprintf("regexp_extract(%s, %s, %d)", text, re, i+1), t: String}
 		value := convert(group, cp.t).sql
