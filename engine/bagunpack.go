@@ -163,14 +163,7 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 	for i, sl := range slots {
 		paths[i] = jsonPointer(sl.key)
 	}
-	names := newSQLNames(len(in.cols) + len(in.hidden) + 2)
-	for _, sc := range in.cols {
-		names.assign(sc.sql)
-	}
-	for _, h := range append(in.hidden, in.order) {
-		names.assign(h)
-	}
-	bagID := names.assign("_bag")
+	bagID := freshSQLName("_bag", in, func(string) bool { return false })
 	bag := QuoteIdent(bagID)
 	var cols []projection
 	for _, sc := range in.cols {

@@ -586,7 +586,9 @@ func (c *compiler) starProjection(cols []projection, in *scope) (*scope, bool) {
 	}
 	sel := []string{star}
 	for _, p := range cols[i:] {
-		id := freshSQLName(p.Name, in, out.cols)
+		id := freshSQLName(p.Name, in, func(id string) bool {
+			return slices.ContainsFunc(out.cols, func(sc scopeColumn) bool { return strings.EqualFold(sc.sql, id) })
+		})
 		out.cols = append(out.cols, scopeColumn{p.Column, id})
 		sel = append(sel, p.sql+" AS "+QuoteIdent(id))
 	}
@@ -595,16 +597,17 @@ func (c *compiler) starProjection(cols []projection, in *scope) (*scope, bool) {
 }
 
 // freshSQLName is name, or name_2, name_3, …: the first that no column of
-// in (hidden ones and the order column too) and none of taken has, ignoring
-// case as DuckDB does.
-func freshSQLName(name string, in *scope, taken []scopeColumn) string {
+// in has (hidden ones and the order column too) and that is not taken,
+// ignoring case as DuckDB does. (A few names against one scope: cheaper
+// than filling a sqlNames with all of its columns.)
+func freshSQLName(name string, in *scope, taken func(id string) bool) string {
 	if name == "" {
 		name = "_" // DuckDB has no empty identifier
 	}
 	used := func(id string) bool {
-		hasID := func(sc scopeColumn) bool { return strings.EqualFold(sc.sql, id) }
-		return slices.ContainsFunc(in.cols, hasID) || slices.ContainsFunc(taken, hasID) ||
-			slices.ContainsFunc(in.hidden, func(h string) bool { return strings.EqualFold(h, id) }) || strings.EqualFold(in.order, id)
+		return slices.ContainsFunc(in.cols, func(sc scopeColumn) bool { return strings.EqualFold(sc.sql, id) }) ||
+			slices.ContainsFunc(in.hidden, func(h string) bool { return strings.EqualFold(h, id) }) ||
+			strings.EqualFold(in.order, id) || taken(id)
 	}
 	id := name
 	for n := 2; used(id); n++ {

@@ -63,20 +63,15 @@ func (c *compiler) mvExpand(op *parser.MvExpand, in *scope) (*scope, error) {
 	// Stage 1 computes the lists beside the input columns; stage 2 unnests
 	// them in parallel; stage 3, only for `to typeof(T)`, converts elements
 	// (unnest cannot sit inside the CASE a conversion needs).
-	listNames := newSQLNames(len(in.cols) + len(in.hidden) + len(exps) + 1)
-	for _, col := range in.cols {
-		listNames.assign(col.sql)
-	}
-	for _, h := range append(in.hidden, in.order) {
-		listNames.assign(h)
-	}
 	hidden := slices.Clip(in.hidden)
 	listSel := []string{"*"}
 	cols := c.passThrough(in, len(exps)+2)
 	var lists []string
 	typed := false
 	for i, e := range exps {
-		listID := listNames.assign("_mv" + strconv.Itoa(i))
+		listID := freshSQLName("_mv"+strconv.Itoa(i), in, func(id string) bool {
+			return slices.ContainsFunc(hidden, func(h string) bool { return strings.EqualFold(h, id) })
+		})
 		hidden = append(hidden, listID)
 		id := QuoteIdent(listID)
 		lists = append(lists, id)
