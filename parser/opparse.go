@@ -264,20 +264,8 @@ func (p *exprParser) mvExpand(keyword string) *gMvExpand {
 		p.lex.Next()
 		m.KindParam, m.Kind = v, kind
 	}
-	if p.peekValue() == "with_itemindex" && p.peek2Value() == "=" {
-		p.lex.Next()
-		p.lex.Next()
-		if m.ItemIndex = p.ident(); m.ItemIndex == nil {
-			return nil
-		}
-	}
-	if m.Items = p.mvExpandItems(); m.Items == nil {
+	if !p.expandItems(&m.ItemIndex, &m.Items, &m.Limit) {
 		return nil
-	}
-	if p.accept("limit") {
-		if m.Limit = p.tryExpr(); m.Limit == nil {
-			return nil
-		}
 	}
 	return m
 }
@@ -584,23 +572,32 @@ func (p *exprParser) union() *gUnion {
 	}
 }
 
-// mvApply reads [with_itemindex=I] Items [limit N] on (Operators).
-func (p *exprParser) mvApply() *gMvApply {
-	m := &gMvApply{}
+// expandItems reads [with_itemindex=I] Items [limit N], which mv-expand
+// and mv-apply share, into their fields; false if it cannot.
+func (p *exprParser) expandItems(index **gIdent, items *[]*gMvExpandItem, limit **gExpr) bool {
 	if p.peekValue() == "with_itemindex" && p.peek2Value() == "=" {
 		p.lex.Next()
 		p.lex.Next()
-		if m.ItemIndex = p.ident(); m.ItemIndex == nil {
-			return nil
+		if *index = p.ident(); *index == nil {
+			return false
 		}
 	}
-	if m.Items = p.mvExpandItems(); m.Items == nil {
-		return nil
+	if *items = p.mvExpandItems(); *items == nil {
+		return false
 	}
 	if p.accept("limit") {
-		if m.Limit = p.tryExpr(); m.Limit == nil {
-			return nil
+		if *limit = p.tryExpr(); *limit == nil {
+			return false
 		}
+	}
+	return true
+}
+
+// mvApply reads [with_itemindex=I] Items [limit N] on (Operators).
+func (p *exprParser) mvApply() *gMvApply {
+	m := &gMvApply{}
+	if !p.expandItems(&m.ItemIndex, &m.Items, &m.Limit) {
+		return nil
 	}
 	if !p.accept("on") || !p.accept("(") {
 		return nil
