@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -59,11 +60,20 @@ type Options struct {
 	Seed      int64     // same seed, same output
 	Days      int       // length of the period; 0 means DefaultDays
 	Start     time.Time // start of the period (UTC); zero means DefaultStart
+	// FirstNumber is the IncidentNumber of the first incident; 0 means 1.
+	// Only the numbers change with it: the incidents are the same.
+	FirstNumber int
 }
 
 func (o Options) withDefaults() (Options, error) {
 	if o.Incidents < 0 {
 		return o, fmt.Errorf("gen: incidents must not be negative (got %d)", o.Incidents)
+	}
+	if o.FirstNumber < 0 || o.FirstNumber > math.MaxInt32-o.Incidents {
+		return o, fmt.Errorf("gen: the first incident number must be from 1 to %d (got %d)", math.MaxInt32-o.Incidents, o.FirstNumber)
+	}
+	if o.FirstNumber == 0 {
+		o.FirstNumber = 1
 	}
 	if o.Days < 0 {
 		return o, fmt.Errorf("gen: days must not be negative (got %d)", o.Days)
@@ -123,8 +133,8 @@ func WriteFormat(w io.Writer, opts Options, f Format) error {
 		if err := flush(at, false); err != nil {
 			return fmt.Errorf("gen: %w", err)
 		}
-		number := i + 1
-		s := newStory(rand.New(rand.NewPCG(seed, uint64(number))), number, at, end)
+		number := opts.FirstNumber + i
+		s := newStory(rand.New(rand.NewPCG(seed, uint64(i+1))), number, at, end)
 		s.play()
 		for seq, snap := range s.rows {
 			line := enc.row(&snap)

@@ -44,8 +44,36 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// TestFirstNumber: FirstNumber renumbers the same incidents.
+func TestFirstNumber(t *testing.T) {
+	rows := func(opts gen.Options) []map[string]any {
+		var out []map[string]any
+		sc := bufio.NewScanner(bytes.NewReader(generate(t, opts)))
+		sc.Buffer(nil, 1<<24)
+		for sc.Scan() {
+			var r map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, r)
+		}
+		return out
+	}
+	from1 := rows(gen.Options{Incidents: 30, Seed: 5, Days: 7})
+	from405200 := rows(gen.Options{Incidents: 30, Seed: 5, Days: 7, FirstNumber: 405200})
+	if len(from1) != len(from405200) {
+		t.Fatalf("%d rows, renumbered %d", len(from1), len(from405200))
+	}
+	for i, r := range from1 {
+		s := from405200[i]
+		if s["IncidentNumber"].(float64) != r["IncidentNumber"].(float64)+405199 || s["IncidentName"] != r["IncidentName"] || s["Tasks"] != r["Tasks"] {
+			t.Fatalf("row %d: number %v name %v, renumbered %v %v", i, r["IncidentNumber"], r["IncidentName"], s["IncidentNumber"], s["IncidentName"])
+		}
+	}
+}
+
 func TestOptionsRejected(t *testing.T) {
-	for _, opts := range []gen.Options{{Incidents: -1}, {Days: -3}} {
+	for _, opts := range []gen.Options{{Incidents: -1}, {Days: -3}, {Incidents: 10, FirstNumber: -1}, {Incidents: 10, FirstNumber: 1<<31 - 5}} {
 		if err := gen.Write(&bytes.Buffer{}, opts); err == nil {
 			t.Errorf("Write(%+v) succeeded, want an error", opts)
 		}

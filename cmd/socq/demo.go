@@ -15,19 +15,20 @@ import (
 )
 
 // demoHistory is the built-in sample: a fixed seed, so every run and every
-// machine shows the same incidents.
-var demoHistory = gen.Options{Incidents: 40, Seed: 2026, Days: 21}
+// machine shows the same incidents, numbered so that 405211, the incident
+// of Microsoft's audit article, is one of them.
+var demoHistory = gen.Options{Incidents: 40, Seed: 2026, Days: 21, FirstNumber: 405200}
 
 // demoQueries are the audit queries the demo runs, each with what it shows.
 var demoQueries = []struct{ title, kql string }{
 	{"Microsoft's audit query 1: snapshot rows that carry tasks (counted here)",
 		"SecurityIncident\n| where array_length( Tasks) > 0\n| count"},
-	{"Microsoft's audit query 2: the task history of one incident (5 here)",
-		"SecurityIncident\n| where array_length( Tasks) > 0\n| where IncidentNumber == \"5\"\n| sort by LastModifiedTime desc \n| project IncidentName, Title, LastModifiedTime, Tasks"},
-	{"Microsoft's audit query 3: tasks still open on closed incidents",
+	{"Microsoft's audit query 2 (verbatim): the task history of one incident",
+		"SecurityIncident\n| where array_length( Tasks) > 0\n| where IncidentNumber == \"405211\"\n| sort by LastModifiedTime desc \n| project IncidentName, Title, LastModifiedTime, Tasks"},
+	{"Microsoft's audit query 3 (verbatim): tasks still open on closed incidents",
 		"SecurityIncident\n| summarize arg_max(TimeGenerated, *) by IncidentNumber\n| where Status == 'Closed'\n| mv-expand Tasks\n| evaluate bag_unpack(Tasks)\n| summarize arg_max(lastModifiedTimeUtc, *) by taskId\n| where status !in ('Completed', 'Deleted')\n| project TaskTitle = ['title'], TaskStatus = ['status'], createdTimeUtc, lastModifiedTimeUtc = column_ifexists(\"lastModifiedTimeUtc\", datetime(null)), TaskCreator = ['createdBy'].name, lastModifiedBy, IncidentNumber, IncidentOwner = Owner.userPrincipalName\n| sort by lastModifiedTimeUtc desc"},
-	{"The task changes of incident 5: each task in the snapshot that changed it",
-		"SecurityIncident\n| where IncidentNumber == 5\n| mv-expand Task = Tasks\n| where todatetime(Task.lastModifiedTimeUtc) == LastModifiedTime\n| project TimeGenerated, Task = tostring(Task.title), Status = tostring(Task.status), ChangedBy = tostring(Task.lastModifiedBy.name), CreatedBy = tostring(Task.createdBy.name)"},
+	{"The task changes of incident 405211: each task in the snapshot that changed it",
+		"SecurityIncident\n| where IncidentNumber == 405211\n| mv-expand Task = Tasks\n| where todatetime(Task.lastModifiedTimeUtc) == LastModifiedTime\n| project TimeGenerated, Task = tostring(Task.title), Status = tostring(Task.status), ChangedBy = tostring(Task.lastModifiedBy.name), CreatedBy = tostring(Task.createdBy.name)"},
 	{"Who creates tasks: automation rules and playbooks, or analysts",
 		"SecurityIncident\n| mv-expand Task = Tasks\n| summarize arg_max(TimeGenerated, Task) by TaskId = tostring(Task.taskId)\n| summarize Tasks = count() by CreatedBy = tostring(Task.createdBy.name)\n| sort by Tasks desc, CreatedBy asc"},
 	{"Deleted tasks: who created them and who deleted them",

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -16,6 +17,7 @@ type genOptions struct {
 	incidents int
 	seed      int64
 	days      int
+	first     int
 	out       string
 	format    string
 }
@@ -27,7 +29,7 @@ func newGenCmd(ios *ioStreams) *cobra.Command {
 		formats[i] = string(f)
 	}
 	cmd := &cobra.Command{
-		Use:   "gen --incidents N [--seed S] [--days D] [--out FILE] [-o ndjson|json|csv]",
+		Use:   "gen --incidents N [--seed S] [--days D] [--first-number K] [--out FILE] [-o ndjson|json|csv]",
 		Short: "Generate a realistic SecurityIncident history to try socq without real data",
 		Long: `Generate a realistic Microsoft Sentinel SecurityIncident history in the shape
 of a Log Analytics export: incidents arriving over D days with a daily and
@@ -50,6 +52,7 @@ The same options always write the same bytes. Load the result with
 	cmd.Flags().IntVar(&opts.incidents, "incidents", 0, "number of incidents (at least 1)")
 	cmd.Flags().Int64Var(&opts.seed, "seed", 1, "random seed: the same seed gives the same history")
 	cmd.Flags().IntVar(&opts.days, "days", gen.DefaultDays, "length of the period in days, starting "+gen.DefaultStart.Format("2006-01-02"))
+	cmd.Flags().IntVar(&opts.first, "first-number", 1, "IncidentNumber of the first incident (the incidents are the same whatever their numbers)")
 	cmd.Flags().StringVar(&opts.out, "out", "", "write to FILE instead of standard output")
 	cmd.Flags().StringVarP(&opts.format, "output", "o", string(gen.NDJSON), "format: "+strings.Join(formats, ", "))
 	return cmd
@@ -62,6 +65,9 @@ func runGen(ctx context.Context, opts *genOptions, ios *ioStreams) error {
 	if opts.days < 1 {
 		return failed(exitUsage, "--days %d: want at least 1", opts.days)
 	}
+	if max := math.MaxInt32 - opts.incidents; opts.first < 1 || opts.first > max {
+		return failed(exitUsage, "--first-number %d: want a number from 1 to %d (IncidentNumber is a 32-bit integer)", opts.first, max)
+	}
 	format, err := gen.ParseFormat(opts.format)
 	if err != nil {
 		return failed(exitUsage, "-o %s: want one of ndjson, json, csv", opts.format)
@@ -69,7 +75,7 @@ func runGen(ctx context.Context, opts *genOptions, ios *ioStreams) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	genOpts := gen.Options{Incidents: opts.incidents, Seed: opts.seed, Days: opts.days}
+	genOpts := gen.Options{Incidents: opts.incidents, Seed: opts.seed, Days: opts.days, FirstNumber: opts.first}
 	if opts.out == "" {
 		if err := gen.WriteFormat(ios.out, genOpts, format); err != nil {
 			return failed(exitFailed, "%v", err)
