@@ -27,6 +27,8 @@ type exprParser struct {
 	// as a call): when the one taken fails too, the error that got further
 	// is reported, as participle does.
 	deepest error
+	// letCallExpr: see gQuery.
+	letCallExpr bool
 }
 
 // remember keeps err if it is further into the text than the one kept.

@@ -26,6 +26,10 @@ type gQuery struct {
 	EndPos lexer.Position
 	Lets   []*gLet    `parser:"@@*"`
 	Pipe   *gPipeline `parser:"@@ \";\"?"`
+	// letCallExpr is set by the hand parser when it read a let's value
+	// that starts with a call as an expression (let x = ago(1d) + 1h),
+	// which participle's grammar rejects: the one place they differ.
+	letCallExpr bool
 }
 
 // gLet is a let statement binding a name to a scalar expression or to a

@@ -639,6 +639,7 @@ func handQuery(lex *tokens) *gQuery {
 		return nil
 	}
 	q.EndPos = p.endPos()
+	q.letCallExpr = p.letCallExpr
 	return q
 }
 
@@ -860,6 +861,7 @@ func (p *exprParser) let(l *gLet) bool {
 			if l.Expr = p.tryExpr(); l.Expr == nil {
 				return false
 			}
+			p.letCallExpr = true
 			break
 		}
 		if tok.Type != tokIdent || sourceKeywords[tok.Value] {
