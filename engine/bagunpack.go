@@ -119,10 +119,7 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		return nil, parser.Errorf(op.Span(), "bag_unpack's columns depend on the data: it needs a database to compile against")
 	}
 	all := in.cols
-	staged, err := c.stageInput(in, src.Name)
-	if err != nil {
-		return nil, parser.Errorf(op.Span(), "bag_unpack could not read the rows of '%s': %v", src.Name, err)
-	}
+	staged := c.stageInput(in, src.Name)
 	if staged != nil {
 		in = staged
 	}

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"flag"
 	"os"
@@ -205,4 +206,45 @@ func fixtureDB(t testing.TB) *engine.DB {
 		t.Fatalf("fixture did not load cleanly: %+v", rep)
 	}
 	return db
+}
+
+// failingStager cannot make tables, as a database out of memory would.
+type failingStager struct{}
+
+func (failingStager) Stage(string) (string, error) { return "", errors.New("out of memory") }
+func (failingStager) Drop(string) error            { return nil }
+
+// TestStagingFailureFallsBack: a table that cannot be made leaves the query
+// as it would be without staging (it is only an optimisation).
+func TestStagingFailureFallsBack(t *testing.T) {
+	ctx := context.Background()
+	db := fixtureDB(t)
+	ar, err := txtar.ParseFile("../testdata/queries/evaluate/bag-unpack-then-star-and-project.txtar")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections := map[string]string{}
+	for _, f := range ar.Files {
+		sections[f.Name] = string(f.Data)
+	}
+	q, err := parser.Parse(sections["query.kql"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := engine.Compile(q, engine.DefaultCatalog(), engine.CompileOptions{Now: goldenNow, Probe: db.Probe(ctx), Stager: failingStager{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Staged) > 0 {
+		t.Fatalf("staged %q with a failing Stager", plan.Staged)
+	}
+	var out bytes.Buffer
+	w, _ := output.New(&out, "csv", plan.Columns)
+	if err := db.Query(ctx, plan, w.Row); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if out.String() != sections["want.csv"] {
+		t.Errorf("rows differ\n--- got ---\n%s--- want ---\n%s", out.String(), sections["want.csv"])
+	}
 }

@@ -30,36 +30,37 @@ type Stager interface {
 // stageInput runs the stages so far into a temporary table, keeping the
 // columns of in that the rest of the query can read (and bag, the column
 // bag_unpack reads), and returns the scope that reads the table. It returns
-// nil, nil when staging does not apply: no Stager, an operator inside a
-// subquery or a let (whose readers are elsewhere), serialized rows, a
-// cheap pipeline before it (reading the table twice costs less than
-// storing what it gives), or a rest whose reads cannot be told by name or
-// that reads every column (see restReads).
-func (c *compiler) stageInput(in *scope, bag string) (*scope, error) {
+// nil when staging does not apply: no Stager, an operator inside a subquery
+// or a let (whose readers are elsewhere), serialized rows, a cheap pipeline
+// before it (reading the table twice costs less than storing what it
+// gives), a rest whose reads cannot be told by name or that reads every
+// column (see restReads), or a table the database could not make (staging
+// only saves time: the query then runs as it would without it).
+func (c *compiler) stageInput(in *scope, bag string) *scope {
 	if c.opts.Stager == nil || !c.atTop || in.serialized || !c.worthStaging(c.query.Source, c.before) {
-		return nil, nil
+		return nil
 	}
 	reads, ok := c.restReads(c.rest)
 	if !ok || reads == nil {
-		return nil, nil
+		return nil
 	}
 	kept := &scope{exact: true}
 	var sel []string
 	for _, col := range in.cols {
-		if col.Name == bag || reads == nil || reads[col.Name] {
+		if col.Name == bag || reads[col.Name] {
 			kept.cols = append(kept.cols, col)
 			sel = append(sel, QuoteIdent(col.sql))
 		}
 	}
-	table, err := c.opts.Stager.Stage(c.probeSQL(selectFrom(sel, in.from, "")))
+	table, err := c.opts.Stager.Stage(c.probeSQL("\n" + selectFrom(sel, in.from, "")))
 	if err != nil {
-		return nil, err
+		return nil
 	}
 	c.staged = append(c.staged, table)
 	// The stages so far are in the table: later SQL starts from it.
 	kept.from = c.addCTE("SELECT *\nFROM " + table)
 	c.firstStage = len(c.ctes) - 1
-	return kept, nil
+	return kept
 }
 
 // worthStaging reports whether the pipeline from src through ops does more
