@@ -601,19 +601,11 @@ func (c *compiler) starProjection(cols []projection, in *scope) (*scope, bool) {
 // ignoring case as DuckDB does. (A few names against one scope: cheaper
 // than filling a sqlNames with all of its columns.)
 func freshSQLName(name string, in *scope, taken func(id string) bool) string {
-	if name == "" {
-		name = "_" // DuckDB has no empty identifier
-	}
-	used := func(id string) bool {
+	return numberedName(name, func(id string) bool {
 		return slices.ContainsFunc(in.cols, func(sc scopeColumn) bool { return strings.EqualFold(sc.sql, id) }) ||
 			slices.ContainsFunc(in.hidden, func(h string) bool { return strings.EqualFold(h, id) }) ||
 			strings.EqualFold(in.order, id) || taken(id)
-	}
-	id := name
-	for n := 2; used(id); n++ {
-		id = name + "_" + strconv.Itoa(n)
-	}
-	return id
+	})
 }
 
 // passThrough lists in's columns as projections that pass them on, with
@@ -719,15 +711,21 @@ type sqlNames map[string]bool
 func newSQLNames(n int) sqlNames { return make(sqlNames, n) }
 
 func (s sqlNames) assign(name string) string {
+	id := numberedName(name, func(id string) bool { return s[strings.ToLower(id)] })
+	s[strings.ToLower(id)] = true
+	return id
+}
+
+// numberedName is name, or name_2, name_3, …: the first that is not used
+// (an empty name is "_": DuckDB has no empty identifier).
+func numberedName(name string, used func(id string) bool) string {
 	if name == "" {
-		name = "_" // DuckDB has no empty identifier
+		name = "_"
 	}
-	id, key := name, strings.ToLower(name)
-	for i := 2; s[key]; i++ {
-		id = name + "_" + strconv.Itoa(i)
-		key = strings.ToLower(id)
+	id := name
+	for n := 2; used(id); n++ {
+		id = name + "_" + strconv.Itoa(n)
 	}
-	s[key] = true
 	return id
 }
 

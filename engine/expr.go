@@ -26,6 +26,19 @@ type texpr struct {
 // jsonPath is a dynamic value read at a constant JSONPath of another.
 type jsonPath struct{ base, path string }
 
+// exprs compiles each of list over sc, in order.
+func (c *compiler) exprs(list []parser.Expr, sc *scope) ([]texpr, error) {
+	out := make([]texpr, len(list))
+	for i, e := range list {
+		x, err := c.expr(e, sc)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = x
+	}
+	return out, nil
+}
+
 func (c *compiler) expr(e parser.Expr, sc *scope) (texpr, error) {
 	switch e := e.(type) {
 	case *parser.Ident:

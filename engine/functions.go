@@ -309,13 +309,9 @@ func (c *compiler) call(e *parser.Call, sc *scope) (texpr, error) {
 	if n := len(e.Args); n < f.minArgs || n > f.maxArgs {
 		return texpr{}, arityError(e, f.minArgs, f.maxArgs)
 	}
-	args := make([]texpr, len(e.Args))
-	for i, a := range e.Args {
-		x, err := c.expr(a, sc)
-		if err != nil {
-			return texpr{}, err
-		}
-		args[i] = x
+	args, err := c.exprs(e.Args, sc)
+	if err != nil {
+		return texpr{}, err
 	}
 	return f.compile(c, e, args)
 }

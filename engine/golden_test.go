@@ -54,13 +54,7 @@ func TestGolden(t *testing.T) {
 				got["want.err"] = renderError(query, err)
 			} else {
 				got["want.sql"] = plan.SQL + "\n"
-				var out bytes.Buffer
-				w, _ := output.New(&out, "csv", plan.Columns)
-				if err := db.Query(ctx, plan, w.Row); err != nil {
-					t.Fatalf("DuckDB rejected the compiled SQL: %v\n%s", err, plan.SQL)
-				}
-				w.Close()
-				got["want.csv"] = out.String()
+				got["want.csv"] = runCSV(t, db, plan)
 			}
 			if *update {
 				writeGolden(t, file, ar, got)
@@ -108,16 +102,22 @@ func checkStaged(t *testing.T, db *engine.DB, query string, want map[string]stri
 		return false
 	}
 	staged := len(plan.Staged) > 0
-	var out bytes.Buffer
-	w, _ := output.New(&out, "csv", plan.Columns)
-	if err := db.Query(ctx, plan, w.Row); err != nil {
-		t.Fatalf("staged: DuckDB rejected the compiled SQL: %v\n%s", err, plan.SQL)
-	}
-	w.Close()
-	if out.String() != want["want.csv"] {
-		t.Errorf("staged: the rows differ\n--- got ---\n%s--- want ---\n%s", out.String(), want["want.csv"])
+	if got := runCSV(t, db, plan); got != want["want.csv"] {
+		t.Errorf("staged: the rows differ\n--- got ---\n%s--- want ---\n%s", got, want["want.csv"])
 	}
 	return staged
+}
+
+// runCSV runs plan on db and returns its result as CSV.
+func runCSV(t *testing.T, db *engine.DB, plan *engine.Plan) string {
+	t.Helper()
+	var out bytes.Buffer
+	w, _ := output.New(&out, "csv", plan.Columns)
+	if err := db.Query(context.Background(), plan, w.Row); err != nil {
+		t.Fatalf("DuckDB rejected the compiled SQL: %v\n%s", err, plan.SQL)
+	}
+	w.Close()
+	return out.String()
 }
 
 // goldenQuery is the query of one golden case, named <area>/<case>.
@@ -238,13 +238,7 @@ func TestStagingFailureFallsBack(t *testing.T) {
 	if len(plan.Staged) > 0 {
 		t.Fatalf("staged %q with a failing Stager", plan.Staged)
 	}
-	var out bytes.Buffer
-	w, _ := output.New(&out, "csv", plan.Columns)
-	if err := db.Query(ctx, plan, w.Row); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
-	if out.String() != sections["want.csv"] {
-		t.Errorf("rows differ\n--- got ---\n%s--- want ---\n%s", out.String(), sections["want.csv"])
+	if got := runCSV(t, db, plan); got != sections["want.csv"] {
+		t.Errorf("rows differ\n--- got ---\n%s--- want ---\n%s", got, sections["want.csv"])
 	}
 }

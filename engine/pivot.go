@@ -58,13 +58,9 @@ func (c *compiler) pivot(op *parser.Evaluate, in *scope) (*scope, error) {
 	if n := len(aggCall.Args); n < agg.minArgs || n > agg.maxArgs {
 		return nil, arityError(aggCall, agg.minArgs, agg.maxArgs)
 	}
-	aggArgs := make([]texpr, len(aggCall.Args))
-	for i, a := range aggCall.Args {
-		x, err := c.expr(a, in)
-		if err != nil {
-			return nil, err
-		}
-		aggArgs[i] = x
+	aggArgs, err := c.exprs(aggCall.Args, in)
+	if err != nil {
+		return nil, err
 	}
 	// The grouping columns: those named, else all but the pivot column and
 	// the aggregated one.

@@ -60,10 +60,15 @@ func (s *dbStager) Stage(query string) (string, error) {
 	return "temp.main." + name, nil
 }
 
-func (s *dbStager) Drop(table string) error {
-	// Also when the query was cancelled: the table would outlive it.
-	_, err := s.db.sql.ExecContext(context.WithoutCancel(s.ctx), "DROP TABLE IF EXISTS "+table)
-	return err
+func (s *dbStager) Drop(table string) error { return s.db.dropStaged(table) }
+
+// dropStaged drops a table of Stager. It runs also when the query was
+// cancelled: the table would outlive it.
+func (db *DB) dropStaged(table string) error {
+	if _, err := db.sql.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+table); err != nil {
+		return fmt.Errorf("drop %s: %w", table, err)
+	}
+	return nil
 }
 
 // Release drops the temporary tables plan reads (Plan.Staged). Query and
@@ -73,9 +78,7 @@ func (s *dbStager) Drop(table string) error {
 func (db *DB) Release(plan *Plan) error {
 	var errs []error
 	for _, t := range plan.Staged {
-		if _, err := db.sql.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t); err != nil {
-			errs = append(errs, fmt.Errorf("drop %s: %w", t, err))
-		}
+		errs = append(errs, db.dropStaged(t))
 	}
 	plan.Staged = nil
 	return errors.Join(errs...)

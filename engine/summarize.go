@@ -281,13 +281,9 @@ func (c *compiler) aggregateCall(e *parser.Call, a aggregate, sc *scope) (texpr,
 	}
 	c.inAggregate = true
 	defer func() { c.inAggregate = false }()
-	args := make([]texpr, len(e.Args))
-	for i, arg := range e.Args {
-		x, err := c.expr(arg, sc)
-		if err != nil {
-			return texpr{}, err
-		}
-		args[i] = x
+	args, err := c.exprs(e.Args, sc)
+	if err != nil {
+		return texpr{}, err
 	}
 	return a.compile(e, args)
 }

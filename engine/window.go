@@ -53,13 +53,9 @@ func (c *compiler) windowCall(e *parser.Call, w windowFunction, sc *scope) (texp
 		return texpr{}, arityError(e, w.minArgs, w.maxArgs)
 	}
 	pending := len(c.pendingWindows)
-	args := make([]texpr, len(e.Args))
-	for i, a := range e.Args {
-		x, err := c.expr(a, sc)
-		if err != nil {
-			return texpr{}, err
-		}
-		args[i] = x
+	args, err := c.exprs(e.Args, sc)
+	if err != nil {
+		return texpr{}, err
 	}
 	if len(c.pendingWindows) != pending {
 		return texpr{}, parser.Errorf(e.Span(), "window functions cannot be nested in socq: compute the inner one in an extend first")
