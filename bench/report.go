@@ -80,7 +80,7 @@ func (r *report) verdicts() []verdict {
 			worst, worstName = c.ratio(), c.query.name
 		}
 	}
-	med := medianFloat(ratios)
+	med := median(ratios)
 	v = append(v, verdict{"query ratio, median of " + fmt.Sprint(len(r.queries)), fmt.Sprintf("≤ %.1f", targetMedianQueryRatio), fmt.Sprintf("%.2f", med), med <= targetMedianQueryRatio})
 	v = append(v, verdict{"query ratio, worst", fmt.Sprintf("≤ %.1f", targetMaxQueryRatio), fmt.Sprintf("%.2f (%s)", worst, worstName), worst <= targetMaxQueryRatio})
 	var compiles []time.Duration
@@ -271,18 +271,6 @@ func perRow(d time.Duration, rows int) float64 { return float64(d.Nanoseconds())
 func us(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
 func mib(n int64) string { return fmt.Sprintf("%.0f MiB", float64(n)/(1<<20)) }
-
-func medianFloat(xs []float64) float64 {
-	if len(xs) == 0 {
-		return 0
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
-}
 
 func upperFirst(s string) string {
 	if s == "" {

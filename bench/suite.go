@@ -52,7 +52,7 @@ func pairedRatio(a, b []time.Duration) float64 {
 	for i := range min(len(a), len(b)) {
 		rs = append(rs, seconds(a[i])/seconds(b[i]))
 	}
-	return medianFloat(rs)
+	return median(rs)
 }
 
 // endToEnd is the cold-process measurement of one query.
@@ -483,7 +483,9 @@ func maxRSS(runs []processRun) int64 {
 	return m
 }
 
-func median(xs []time.Duration) time.Duration {
+// median is the middle value of xs (the mean of the two middle ones for
+// an even count), 0 for none: of durations and of ratios alike.
+func median[T time.Duration | float64](xs []T) T {
 	if len(xs) == 0 {
 		return 0
 	}

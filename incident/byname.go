@@ -36,15 +36,11 @@ func (r *Recorder) GetByName(ctx context.Context, name string) (*Incident, error
 		if !found {
 			return &NotFoundError{What: "incident " + id.String()}
 		}
-		s, err := loadIncident(ctx, tx, number)
-		if err != nil {
-			return err
+		s, err := loadLive(ctx, tx, number)
+		if err == nil {
+			inc = s.inc
 		}
-		if s.inc.deleted {
-			return deletedError(s)
-		}
-		inc = s.inc
-		return nil
+		return err
 	})
 	return inc, err
 }

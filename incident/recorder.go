@@ -522,17 +522,26 @@ func (r *Recorder) Purge(ctx context.Context, number int64) (int64, error) {
 func (r *Recorder) Get(ctx context.Context, number int64) (*Incident, error) {
 	var inc *Incident
 	err := r.db.Tx(ctx, func(tx *engine.Tx) error {
-		s, err := loadIncident(ctx, tx, number)
-		if err != nil {
-			return err
+		s, err := loadLive(ctx, tx, number)
+		if err == nil {
+			inc = s.inc
 		}
-		if s.inc.deleted {
-			return deletedError(s)
-		}
-		inc = s.inc
-		return nil
+		return err
 	})
 	return inc, err
+}
+
+// loadLive loads the latest row of incident number, which must exist and
+// not be deleted.
+func loadLive(ctx context.Context, tx *engine.Tx, number int64) (*snapshotState, error) {
+	s, err := loadIncident(ctx, tx, number)
+	if err != nil {
+		return nil, err
+	}
+	if s.inc.deleted {
+		return nil, deletedError(s)
+	}
+	return s, nil
 }
 
 func deletedError(s *snapshotState) error {
@@ -671,12 +680,9 @@ func (r *Recorder) change(ctx context.Context, by string, number int64, ifMatch,
 // by: it must exist, not be deleted and (when ifMatch is given) still have
 // that etag.
 func openForChange(ctx context.Context, tx *engine.Tx, by string, number int64, ifMatch string) (*snapshotState, Person, error) {
-	s, err := loadIncident(ctx, tx, number)
+	s, err := loadLive(ctx, tx, number)
 	if err != nil {
 		return nil, Person{}, err
-	}
-	if s.inc.deleted {
-		return nil, Person{}, deletedError(s)
 	}
 	if err := checkEtag(s, ifMatch); err != nil {
 		return nil, Person{}, err

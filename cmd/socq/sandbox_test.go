@@ -15,13 +15,7 @@ import (
 // checks the settings that keep a query inside it.
 func TestQueryDatabaseIsSandboxed(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "h.duckdb")
-	var out, errs bytes.Buffer
-	ios := &ioStreams{in: strings.NewReader(""), out: &out, err: &errs}
-	if err := runIngest(ctx, &ingestOptions{db: path, files: []string{"../../testdata/history/fixture.ndjson"}}, ios); err != nil {
-		t.Fatal(err, errs.String())
-	}
+	_, path, ios, _, _ := ingestedFixture(t)
 	for _, memoryLimit := range []string{"", "300MB"} {
 		db, err := openForQuery(ctx, path, &queryOptions{memoryLimit: memoryLimit}, ios)
 		if err != nil {
@@ -59,13 +53,7 @@ func TestQueryDatabaseIsSandboxed(t *testing.T) {
 // query error, and the directory is unchanged afterwards.
 func TestHostileQueriesThroughTheCommand(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	path := filepath.Join(dir, "h.duckdb")
-	var out, errs bytes.Buffer
-	ios := &ioStreams{in: strings.NewReader(""), out: &out, err: &errs}
-	if err := runIngest(ctx, &ingestOptions{db: path, files: []string{"../../testdata/history/fixture.ndjson"}}, ios); err != nil {
-		t.Fatal(err, errs.String())
-	}
+	dir, path, ios, out, errs := ingestedFixture(t)
 	secret := filepath.Join(dir, "secret.txt")
 	if err := os.WriteFile(secret, []byte("s3cr3t\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -134,4 +122,19 @@ func listDir(t *testing.T, dir string) string {
 func sortedList(items ...string) string {
 	slices.Sort(items)
 	return "[" + strings.Join(items, ", ") + "]"
+}
+
+// ingestedFixture loads the fixture history into a database in a new
+// directory with 'socq ingest', and returns the directory, the database and
+// the streams (and their buffers) it used.
+func ingestedFixture(t *testing.T) (dir, path string, ios *ioStreams, out, errs *bytes.Buffer) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "h.duckdb")
+	out, errs = &bytes.Buffer{}, &bytes.Buffer{}
+	ios = &ioStreams{in: strings.NewReader(""), out: out, err: errs}
+	if err := runIngest(context.Background(), &ingestOptions{db: path, files: []string{"../../testdata/history/fixture.ndjson"}}, ios); err != nil {
+		t.Fatal(err, errs.String())
+	}
+	return dir, path, ios, out, errs
 }
