@@ -162,12 +162,7 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 	}
 	bagID := freshSQLName("_bag", in, func(string) bool { return false })
 	bag := QuoteIdent(bagID)
-	var cols []projection
-	for _, sc := range in.cols {
-		if sc.Name != src.Name {
-			cols = append(cols, projection{sc.Column, QuoteIdent(sc.sql)})
-		}
-	}
+	cols := slices.DeleteFunc(c.passThrough(in, len(slots)), func(p projection) bool { return p.Name == src.Name })
 	for i, sl := range slots {
 		name := args.prefix + sl.key
 		value := unpackedValue(bag+"["+strconv.Itoa(i+1)+"]", sl.t)
@@ -193,7 +188,9 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 		return &scope{from: c.addCTE("SELECT NULL AS \"_socq_no_columns\"\nFROM " + in.from)}, nil
 	}
 	if len(slots) > 0 {
-		in = &scope{cols: in.cols, serialized: in.serialized, order: in.order, exact: in.exact, hidden: append(slices.Clip(in.hidden), bagID), from: c.addCTE("SELECT *, json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS " + bag + "\nFROM " + in.from)}
+		hidden := append(slices.Clip(in.hidden), bagID)
+		in = in.over(c.addCTE("SELECT *, json_extract(" + col + ", [" + strings.Join(paths, ", ") + "]) AS " + bag + "\nFROM " + in.from))
+		in.hidden = hidden
 	}
 	return c.emitProjection(cols, in, "")
 }
@@ -205,11 +202,13 @@ func (c *compiler) bagUnpack(op *parser.Evaluate, in *scope) (*scope, error) {
 // key; otherwise each question would run the pipeline before bag_unpack
 // again, so it asks once, through json_each.
 func (c *compiler) bagKeys(from, col string, staged bool) ([][]any, error) {
-	bags := "\nFROM " + from + "\nWHERE json_type(" + from + "." + col + ") = 'OBJECT'"
+	objects := "\nWHERE json_type(" + from + "." + col + ") = 'OBJECT'"
 	if !staged {
-		return c.opts.Probe(c.probeSQL("\nSELECT e.key, list(DISTINCT " + probedJSONType("e.type", "e.value") + " ORDER BY " + probedJSONType("e.type", "e.value") + ")" +
-			"\nFROM " + from + ", json_each(" + from + "." + col + ") AS e" + strings.TrimPrefix(bags, "\nFROM "+from) + "\nGROUP BY e.key"))
+		t := probedJSONType("e.type", "e.value")
+		return c.opts.Probe(c.probeSQL("\nSELECT e.key, list(DISTINCT " + t + " ORDER BY " + t + ")" +
+			"\nFROM " + from + ", json_each(" + from + "." + col + ") AS e" + objects + "\nGROUP BY e.key"))
 	}
+	bags := "\nFROM " + from + objects
 	rows, err := c.opts.Probe(c.probeSQL("\nSELECT DISTINCT unnest(json_keys(" + col + ")) AS k" + bags + "\nORDER BY k"))
 	if err != nil || len(rows) == 0 {
 		return nil, err

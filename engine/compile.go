@@ -186,6 +186,15 @@ type scope struct {
 	hidden []string
 }
 
+// over is s read from the stage from, which keeps s's rows' columns as
+// they are (a filter, a limit, an order): the same columns, order column
+// and helper columns.
+func (s *scope) over(from string) *scope {
+	out := *s
+	out.from = from
+	return &out
+}
+
 // scopeColumn is a KQL column and the SQL identifier that holds it.
 type scopeColumn struct {
 	Column
@@ -418,9 +427,7 @@ func (c *compiler) where(op *parser.Where, in *scope) (*scope, error) {
 		return nil, err
 	}
 	in = c.flushWindows(in)
-	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order, exact: in.exact, hidden: in.hidden}
-	out.from = c.addCTE("SELECT *\nFROM " + in.from + "\nWHERE " + cond)
-	return out, nil
+	return in.over(c.addCTE("SELECT *\nFROM " + in.from + "\nWHERE " + cond)), nil
 }
 
 // predicate returns the SQL of a boolean condition; dynamic values convert.
@@ -652,13 +659,10 @@ func (c *compiler) take(op *parser.Take, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols, serialized: in.serialized, order: in.order, exact: in.exact, hidden: in.hidden}
 	if q := c.perPartition(n, ""); q != "" {
-		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
-		return out, nil
+		return in.over(c.addCTE("SELECT *\nFROM " + in.from + q)), nil
 	}
-	out.from = c.addCTE(fmt.Sprintf("SELECT *\nFROM %s\nLIMIT %d", in.from, n))
-	return out, nil
+	return in.over(c.addCTE(fmt.Sprintf("SELECT *\nFROM %s\nLIMIT %d", in.from, n))), nil
 }
 
 // constInt evaluates an expression that must be a non-negative integer

@@ -50,8 +50,8 @@ func (c *compiler) sort(op *parser.Sort, in *scope) (*scope, error) {
 	}
 	// The sorted rows are serialized: a window function after the sort
 	// numbers them in this order (flushWindows).
-	out := &scope{cols: in.cols, serialized: true, exact: in.exact, hidden: in.hidden}
-	out.from = c.addCTE("SELECT " + starExceptOrder(in) + "\nFROM " + in.from + "\nORDER BY " + order)
+	out := in.over(c.addCTE("SELECT " + starExceptOrder(in) + "\nFROM " + in.from + "\nORDER BY " + order))
+	out.serialized, out.order = true, ""
 	return out, nil
 }
 
@@ -64,14 +64,12 @@ func (c *compiler) top(op *parser.Top, in *scope) (*scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &scope{cols: in.cols}
 	if q := c.perPartition(n, order); q != "" {
-		out.from = c.addCTE("SELECT *\nFROM " + in.from + q)
-		return out, nil
+		return &scope{cols: in.cols, from: c.addCTE("SELECT *\nFROM " + in.from + q)}, nil
 	}
 	// top's output is serialized, as sort's is.
-	out.serialized, out.exact, out.hidden = true, in.exact, in.hidden
-	out.from = c.addCTE(fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s\nLIMIT %d", starExceptOrder(in), in.from, order, n))
+	out := in.over(c.addCTE(fmt.Sprintf("SELECT %s\nFROM %s\nORDER BY %s\nLIMIT %d", starExceptOrder(in), in.from, order, n)))
+	out.serialized, out.order = true, ""
 	return out, nil
 }
 

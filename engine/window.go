@@ -98,8 +98,8 @@ func (c *compiler) flushWindows(in *scope) *scope {
 // number numbers serialized rows in their order, which DuckDB's streaming
 // row_number() OVER () keeps.
 func (c *compiler) number(in *scope) *scope {
-	out := &scope{cols: in.cols, serialized: true, order: orderColumn, exact: in.exact, hidden: in.hidden}
-	out.from = c.addCTE("SELECT *, row_number() OVER () AS " + QuoteIdent(orderColumn) + "\nFROM " + in.from)
+	out := in.over(c.addCTE("SELECT *, row_number() OVER () AS " + QuoteIdent(orderColumn) + "\nFROM " + in.from))
+	out.serialized, out.order = true, orderColumn
 	return out
 }
 
@@ -167,7 +167,8 @@ func rowCumsum(_ *compiler, call *parser.Call, args []texpr, over string) (texpr
 
 // serialize fixes the rows' current order and extends its columns, if any.
 func (c *compiler) serialize(op *parser.Serialize, in *scope) (*scope, error) {
-	base := &scope{from: in.from, cols: in.cols, serialized: true, order: in.order, exact: in.exact, hidden: in.hidden}
+	base := in.over(in.from)
+	base.serialized = true
 	if len(op.Columns) == 0 {
 		return base, nil
 	}
