@@ -55,6 +55,12 @@ func (c *compiler) prunedCTEs(tail string) []string {
 		// Dropping one field's items does not change what another field's
 		// column is found in, so each stage is rewritten once per struct.
 		drop := map[int]map[string]bool{}
+		dropItem := func(k int, item string) {
+			if drop[k] == nil {
+				drop[k] = map[string]bool{}
+			}
+			drop[k][item] = true
+		}
 		for j, f := range a.fields {
 			all[j] = f.pack
 			if j == 0 {
@@ -64,12 +70,6 @@ func (c *compiler) prunedCTEs(tail string) []string {
 			if used {
 				kept = append(kept, f.pack)
 				continue
-			}
-			dropItem := func(k int, item string) {
-				if drop[k] == nil {
-					drop[k] = map[string]bool{}
-				}
-				drop[k][item] = true
 			}
 			dropItem(a.unpacked, f.unpack)
 			for _, k := range passes {
