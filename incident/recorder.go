@@ -566,9 +566,9 @@ func (r *Recorder) List(ctx context.Context, f ListFilter) ([]*Incident, error) 
 	if len(statuses) == 0 && !f.All {
 		statuses = []string{StatusNew, StatusActive}
 	}
-	// The database narrows by status and severity, so that only those
-	// incidents are read and decoded (a queue of open incidents in a long
-	// history); the checks below decide.
+	// The database selects by status and severity (ignoring case), so that
+	// only those incidents are read and decoded (a queue of open incidents
+	// in a long history); owners and tags are checked below.
 	var where []string
 	var args []any
 	for _, narrow := range []struct {
@@ -601,8 +601,7 @@ func (r *Recorder) List(ctx context.Context, f ListFilter) ([]*Incident, error) 
 			if err != nil {
 				return err
 			}
-			if s.inc.deleted || !matchAny(statuses, s.inc.Status) || !matchAny(f.Severities, s.inc.Severity) ||
-				!ownedBy(f.Owners, s.inc.Owner) || !labelled(f.Tags, s.inc) {
+			if s.inc.deleted || !ownedBy(f.Owners, s.inc.Owner) || !labelled(f.Tags, s.inc) {
 				continue
 			}
 			out = append(out, s.inc)
@@ -610,13 +609,6 @@ func (r *Recorder) List(ctx context.Context, f ListFilter) ([]*Incident, error) 
 		return rows.Err()
 	})
 	return out, err
-}
-
-func matchAny(want []string, v string) bool {
-	if len(want) == 0 {
-		return true
-	}
-	return slices.ContainsFunc(want, func(w string) bool { return strings.EqualFold(w, v) })
 }
 
 func ownedBy(want []string, o Owner) bool {
