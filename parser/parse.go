@@ -39,40 +39,56 @@ func parse(text string, hand bool) (*Query, error) {
 	return lowerQuery(g)
 }
 
-// maxSearchDepth is how deep parentheses may nest in a query participle
-// searches for its error: its search takes twice as long for each level
-// of nested pipelines (0.4 s at 14, minutes at 24), and a query that does
-// not parse must not hold a server's request that long.
-const maxSearchDepth = 12
+// maxJoinDepth is how deeply join and lookup subqueries may nest in a
+// query participle searches for its error: its search takes twice as long
+// for each level (10 ms at 8, 0.1 s at 12, minutes at 24), and a query that
+// does not parse must not hold a server's request that long. (Other
+// parentheses cost it nothing like that.)
+const maxJoinDepth = 8
 
 // tooDeepToSearch returns the error for a query that did not parse and
-// nests parentheses deeper than maxSearchDepth: the '(' that is not closed,
-// or else the one that goes too deep. nil lets participle find the error.
+// nests join or lookup subqueries deeper than maxJoinDepth: the '(' that is
+// not closed, or else the one that goes too deep. nil lets participle find
+// the error.
 func tooDeepToSearch(all []lexer.Token) error {
-	var open []lexer.Token
-	var tooDeep *lexer.Token
-	for i := range all {
-		switch all[i].Value {
+	type paren struct {
+		at   int  // offset of the '('
+		join bool // it opens a join's or lookup's subquery
+	}
+	var open []paren
+	joins, tooDeep := 0, -1
+	afterJoin := false // in a join or lookup operator, before its '('
+	for _, tok := range all {
+		switch tok.Value {
+		case "join", "lookup":
+			afterJoin = true
+		case "|":
+			afterJoin = false
 		case "(":
-			open = append(open, all[i])
-			if len(open) > maxSearchDepth && tooDeep == nil {
-				tooDeep = &all[i]
+			open = append(open, paren{tok.Pos.Offset, afterJoin})
+			if afterJoin {
+				if joins++; joins > maxJoinDepth && tooDeep < 0 {
+					tooDeep = tok.Pos.Offset
+				}
 			}
+			afterJoin = false
 		case ")":
-			if len(open) > 0 {
-				open = open[:len(open)-1]
+			if n := len(open); n > 0 {
+				if open[n-1].join {
+					joins--
+				}
+				open = open[:n-1]
 			}
 		}
 	}
 	switch {
-	case tooDeep == nil:
+	case tooDeep < 0:
 		return nil
 	case len(open) > 0:
-		at := open[len(open)-1].Pos.Offset
+		at := open[len(open)-1].at
 		return Errorf(Span{at, at + 1}, "this '(' is never closed")
 	}
-	at := tooDeep.Pos.Offset
-	return Errorf(Span{at, at + 1}, "the query does not parse, and this '(' nests deeper than %d levels, too deep for socq to find where the error is", maxSearchDepth).
+	return Errorf(Span{tooDeep, tooDeep + 1}, "the query does not parse, and this join's subquery nests deeper than %d levels, too deep for socq to find where the error is", maxJoinDepth).
 		WithHint("split the query with let statements")
 }
 
