@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,10 +31,21 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
-// browser starts a headless chromium with a fresh profile and returns a
-// context for chromedp actions. On failure a screenshot of the page is
-// saved to $SOCQ_SCREENSHOTS, else to the test's temporary directory.
-func browser(t *testing.T) context.Context {
+// browserPage is a headless chromium with a fresh profile, pointed at a
+// test server. Its steps have a deadline each, so a step that waits in vain
+// fails while the browser still answers: on failure the test logs the
+// page's text and the server's incidents and saves a screenshot to
+// $SOCQ_SCREENSHOTS, else to the test's temporary directory.
+type browserPage struct {
+	t   *testing.T
+	ctx context.Context
+	ts  *httptest.Server
+}
+
+// stepTimeout bounds one step; a step is a few clicks and page loads.
+const stepTimeout = 30 * time.Second
+
+func newBrowserPage(t *testing.T, ts *httptest.Server) *browserPage {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)),
@@ -51,22 +63,56 @@ func browser(t *testing.T) context.Context {
 	}
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	p := &browserPage{t: t, ctx: ctx, ts: ts}
 	t.Cleanup(func() {
 		if t.Failed() {
-			saveScreenshot(t, ctx)
+			p.explain()
 		}
-		cancelTimeout()
 		cancelCtx()
 		cancelAlloc()
 	})
+	// The first action starts the browser; its context owns it, so the
+	// step deadlines below end actions, never the browser.
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return ctx
+	return p
 }
 
-func saveScreenshot(t *testing.T, ctx context.Context) {
+// step runs actions within stepTimeout, failing the test with what.
+func (p *browserPage) step(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// read runs one action that returns a value, within stepTimeout.
+func read[T any](p *browserPage, what string, action chromedp.Action[T]) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, action)
+	if err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// explain logs what a failed test saw: the page's text, the incidents the
+// server holds, and a screenshot.
+func (p *browserPage) explain() {
+	t := p.t
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	if text, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.innerText`)); err == nil {
+		t.Logf("the page says:\n%s", text)
+	} else {
+		t.Logf("page text: %v", err)
+	}
+	t.Logf("the server holds: %s", do(t, p.ts, "GET", "/incidents", readTok, nil).body)
 	dir := os.Getenv("SOCQ_SCREENSHOTS")
 	keep := " (set SOCQ_SCREENSHOTS=DIR to keep it after the test)"
 	if dir == "" {
@@ -78,9 +124,7 @@ func saveScreenshot(t *testing.T, ctx context.Context) {
 		t.Logf("screenshot: %v", err)
 		return
 	}
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(sctx, chromedp.FullScreenshot(100))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Logf("screenshot: %v", err)
 		return
@@ -98,22 +142,16 @@ func saveScreenshot(t *testing.T, ctx context.Context) {
 // then run a query that ends in render timechart and check the chart is
 // drawn.
 func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
-	ctx := browser(t)
 	ts := newTestServer(t)
+	p := newBrowserPage(t, ts)
 	const taskTitle = "Reset the user's password"
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	step("open the queue",
+	p.step("open the queue",
 		chromedp.Navigate(ts.URL+"/#token="+writeTok),
 		chromedp.WaitVisible(chromedp.CSS(`#queue`)),
 		// Acting as: the token names nobody, so the page sends X-Socq-User.
 		chromedp.SetValue(chromedp.CSS(`#actor`), "mei.lin@contoso.com"),
 		chromedp.Evaluate[chromedp.Void](`document.getElementById("actor").dispatchEvent(new Event("change"))`))
-	step("create an incident",
+	p.step("create an incident",
 		chromedp.Click(chromedp.CSS(`nav a[data-nav="new"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#create-form`)),
 		chromedp.SendKeys(chromedp.CSS(`#create-form input[name="title"]`), "Phishing: invoice from a lookalike domain"),
@@ -121,41 +159,29 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`#create-form input[name="tag"]`), "phishing\r"),
 		chromedp.Click(chromedp.CSS(`#create-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#incident-title`)))
-	step("add a task and complete it",
+	p.step("add a task and complete it",
 		chromedp.SendKeys(chromedp.CSS(`#add-task input[name="title"]`), taskTitle),
 		chromedp.Click(chromedp.CSS(`#add-task button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#tasks li[data-status="New"] button[data-action="complete"]`)),
 		chromedp.Click(chromedp.CSS(`#tasks li[data-status="New"] button[data-action="complete"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#tasks li[data-status="Completed"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#history li[data-change="task completed"]`)))
-	historyText, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#history`)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`#tasks li`), "data-status"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	step("run a query with render timechart",
+	historyText := read(p, "read the history", chromedp.Text(chromedp.CSS(`#history`)))
+	status := read(p, "read the task's status", chromedp.AttributeValue(chromedp.CSS(`#tasks li`), "data-status"))
+	p.step("run a query with render timechart",
 		chromedp.Click(chromedp.CSS(`nav a[data-nav="kql"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#kql-editor`)),
 		chromedp.SetValue(chromedp.CSS(`#kql-editor`), "SecurityIncident\n| summarize Changes = count() by bin(TimeGenerated, 1s), Severity\n| render timechart"),
 		chromedp.Click(chromedp.CSS(`#run`)),
 		chromedp.WaitVisible(chromedp.CSS(`canvas#chart[data-drawn="true"]`)))
-	points, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`canvas#chart`), "data-points"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	points := read(p, "read the chart's points", chromedp.AttributeValue(chromedp.CSS(`canvas#chart`), "data-points"))
 	// Something was painted: the canvas is not blank.
-	painted, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+	painted := read(p, "look at the chart's pixels", chromedp.Evaluate[bool](`(() => {
 		const c = document.getElementById("chart");
 		const d = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
 		for (let i = 3; i < d.length; i += 4) if (d[i] !== 0) return true;
 		return false;
 	})()`))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if status.Value != "Completed" {
 		t.Errorf("task status on the page: %q", status.Value)
 	}
@@ -170,7 +196,7 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 
 	// The queue lists it (New by default) and its severity filter keeps it;
 	// the dashboard shows the example checks.
-	step("queue and dashboard",
+	p.step("queue and dashboard",
 		chromedp.Click(chromedp.CSS(`nav a[data-nav="queue"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#queue tbody tr[data-number="1"]`)),
 		chromedp.SetValue(chromedp.CSS(`.filters select`), "Low"),
@@ -178,15 +204,16 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS(`#queue tbody tr[data-number="1"]`)),
 		chromedp.Click(chromedp.CSS(`nav a[data-nav="dashboard"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#metrics .metric[data-name="open-incidents-without-owner"]`)))
-	unowned, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#metrics .metric[data-name="open-incidents-without-owner"] .value`)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	unowned := read(p, "read the dashboard", chromedp.Text(chromedp.CSS(`#metrics .metric[data-name="open-incidents-without-owner"] .value`)))
 	if unowned != "1" {
 		t.Errorf("the dashboard counts %q open incidents without an owner, want 1", unowned)
 	}
 
-	// The API agrees: one incident, its task completed by the person acting.
+	// The API agrees: one incident (Enter in the tag field added the tag and
+	// did not submit the form too), its task completed by the person acting.
+	if all := do(t, ts, "GET", "/incidents", readTok, nil).json(t)["value"].([]any); len(all) != 1 {
+		t.Errorf("the page created %d incidents, want 1", len(all))
+	}
 	r := do(t, ts, "GET", "/incidents/1/tasks", readTok, nil)
 	var tasks taskList
 	if err := json.Unmarshal(r.body, &tasks); err != nil || len(tasks.Value) != 1 {
@@ -206,24 +233,14 @@ func TestBrowserIncidentTasksHistoryChart(t *testing.T) {
 // page (title required; closing needs a classification and a comment) and
 // closes an incident from its page.
 func TestBrowserValidationAndClose(t *testing.T) {
-	ctx := browser(t)
 	ts := newTestServer(t)
-	step := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	p := newBrowserPage(t, ts)
 	// errorText waits for the message under a field and returns it.
 	errorText := func(target string) string {
 		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Poll[string](`document.querySelector('[data-error-for="`+target+`"]').textContent`))
-		if err != nil {
-			t.Fatalf("error text of %s: %v", target, err)
-		}
-		return s
+		return read(p, "read the error under "+target, chromedp.Poll[string](`document.querySelector('[data-error-for="`+target+`"]').textContent`))
 	}
-	step("submit an empty form",
+	p.step("submit an empty form",
 		chromedp.Navigate(ts.URL+"/#token="+meiTok),
 		chromedp.WaitVisible(chromedp.CSS(`#queue`)),
 		chromedp.Click(chromedp.CSS(`nav a[data-nav="new"]`)),
@@ -234,7 +251,7 @@ func TestBrowserValidationAndClose(t *testing.T) {
 	if got := errorText("properties.title"); got != "The title is required." {
 		t.Errorf("empty title: %q", got)
 	}
-	step("create it closed without a classification",
+	p.step("create it closed without a classification",
 		chromedp.SendKeys(chromedp.CSS(`#create-form input[name="title"]`), "Impossible travel"),
 		chromedp.SetValue(chromedp.CSS(`#create-form select[name="status"]`), "Closed"),
 		chromedp.Evaluate[chromedp.Void](`document.querySelector('#create-form select[name="status"]').dispatchEvent(new Event("change"))`),
@@ -246,7 +263,7 @@ func TestBrowserValidationAndClose(t *testing.T) {
 	if n := len(do(t, ts, "GET", "/incidents", readTok, nil).json(t)["value"].([]any)); n != 0 {
 		t.Fatalf("a refused form created %d incidents", n)
 	}
-	step("create it open, then close it from its page",
+	p.step("create it open, then close it from its page",
 		chromedp.SetValue(chromedp.CSS(`#create-form select[name="status"]`), "New"),
 		chromedp.Click(chromedp.CSS(`#create-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#edit-form`)),
@@ -260,16 +277,13 @@ func TestBrowserValidationAndClose(t *testing.T) {
 	if got := errorText("properties.classificationComment"); !strings.Contains(got, "needs a comment") {
 		t.Errorf("close without a comment: %q", got)
 	}
-	step("close it with a comment",
+	p.step("close it with a comment",
 		chromedp.SendKeys(chromedp.CSS(`#edit-form textarea[name="classificationComment"]`), "the VPN egress moved"),
 		chromedp.Click(chromedp.CSS(`#edit-form button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#history li[data-change="status"]`)))
-	status, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#incident-status`)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	status := read(p, "read the incident's status", chromedp.Text(chromedp.CSS(`#incident-status`)))
 	// The queue shows New and Active incidents; ticking Closed brings it back.
-	step("find it in the queue",
+	p.step("find it in the queue",
 		chromedp.Click(chromedp.CSS(`nav a[data-nav="queue"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#queue`)),
 		chromedp.WaitNotPresent(chromedp.CSS(`#queue tbody tr[data-number="1"]`)),

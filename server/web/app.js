@@ -63,7 +63,9 @@ function toast(msg, bad) {
 
 // onSubmit runs an async submit handler once at a time: a second submit
 // (Enter and a click, or a double click) while the first is in flight is
-// ignored, so a form never creates two incidents.
+// ignored. A handler returns true when its form is spent (the incident it
+// created exists and the page moves on): the form then stays disabled, so
+// a submit arriving just after the first one cannot create a second incident.
 function onSubmit(form, fn) {
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -71,9 +73,12 @@ function onSubmit(form, fn) {
     form.dataset.busy = "1";
     const buttons = form.querySelectorAll("button[type=submit]");
     buttons.forEach((b) => (b.disabled = true));
-    try { await fn(); } finally {
-      delete form.dataset.busy;
-      buttons.forEach((b) => (b.disabled = document.body.dataset.access !== "write"));
+    let spent = false;
+    try { spent = (await fn()) === true; } finally {
+      if (!spent) {
+        delete form.dataset.busy;
+        buttons.forEach((b) => (b.disabled = document.body.dataset.access !== "write"));
+      }
     }
   });
 }
@@ -172,29 +177,33 @@ function setupChrome() {
 
 const view = () => document.getElementById("view");
 
-function show(...nodes) {
-  const v = view();
-  v.replaceChildren(...nodes);
+// paint shows the page that build returns (a list of nodes). Pages load
+// their data before they build, so paints can finish out of order (a
+// reload after a change, then a click on the menu): a paint that a newer
+// one has overtaken is dropped, so a slow response never covers the page
+// the user has moved on to, nor a newer state of the same page.
+let latestPaint = 0;
+async function paint(name, build) {
+  const ticket = ++latestPaint;
+  let nodes;
+  try { nodes = await build(); } catch (e) {
+    nodes = [h("h1", {}, "Something went wrong"), h("p", { class: "error" }, e.message)];
+  }
+  if (ticket !== latestPaint) return;
+  view().replaceChildren(...nodes);
+  document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.nav === name));
+  view().dataset.page = name;
 }
 
-async function route() {
+function route() {
   if (!store.token) { askToken(); return; }
   const hash = location.hash || "#/";
-  let name = "queue";
-  let m;
-  document.querySelectorAll("nav a").forEach((a) => a.classList.remove("active"));
-  try {
-    if ((m = hash.match(/^#\/incident\/(\d+)/))) { name = "incident"; await incidentPage(Number(m[1])); }
-    else if (hash.startsWith("#/new")) { name = "new"; await createPage(); }
-    else if (hash.startsWith("#/kql")) { name = "kql"; await kqlPage(); }
-    else if (hash.startsWith("#/dashboard")) { name = "dashboard"; await dashboardPage(); }
-    else await queuePage();
-  } catch (e) {
-    show(h("h1", {}, "Something went wrong"), h("p", { class: "error" }, e.message));
-  }
-  const a = document.querySelector(`nav a[data-nav="${name}"]`);
-  if (a) a.classList.add("active");
-  view().dataset.page = name;
+  const m = hash.match(/^#\/incident\/(\d+)/);
+  if (m) return paint("incident", () => incidentPage(Number(m[1])));
+  if (hash.startsWith("#/new")) return paint("new", createPage);
+  if (hash.startsWith("#/kql")) return paint("kql", kqlPage);
+  if (hash.startsWith("#/dashboard")) return paint("dashboard", dashboardPage);
+  return paint("queue", queuePage);
 }
 
 // ---- queue ------------------------------------------------------------------------
@@ -256,7 +265,7 @@ async function queuePage() {
     type: "checkbox", name: "status", value: s, checked: queueState.statuses.includes(s),
     onchange: (e) => {
       queueState.statuses = e.target.checked ? [...queueState.statuses, s] : queueState.statuses.filter((x) => x !== s);
-      queuePage().catch((err) => toast(err.message, true));
+      paint("queue", queuePage);
     },
   }), s)));
   const head = [["number", "#"], ["title", "Title"], ["severity", "Severity"], ["status", "Status"], ["owner", "Owner"], [null, "Tags"],
@@ -268,7 +277,8 @@ async function queuePage() {
       render();
     },
   } : {}, label))));
-  show(
+  render();
+  return [
     h("h1", {}, "Incidents"),
     h("div", { class: "filters" },
       h("label", {}, "Status", statusBoxes),
@@ -278,8 +288,7 @@ async function queuePage() {
       h("label", {}, "Search", h("input", { type: "search", id: "search", value: queueState.search, placeholder: "title, number, tag, owner",
         oninput: (e) => { queueState.search = e.target.value; render(); } })),
       count),
-    h("table", { id: "queue" }, thead, tbody));
-  render();
+    h("table", { id: "queue" }, thead, tbody)];
 }
 
 // ---- incident page --------------------------------------------------------------------
@@ -327,7 +336,11 @@ function tagEditor(initial, suggestions) {
     input.value = "";
     redraw();
   };
+  // Enter adds the tag and must not submit the form. Chrome submits on the
+  // keypress that follows keydown, and a keypress can arrive on its own
+  // (synthesized input, some IMEs), so both are stopped.
   input.addEventListener("keydown", (e) => { if (e.key === "Enter") { e.preventDefault(); add(); } });
+  input.addEventListener("keypress", (e) => { if (e.key === "Enter") e.preventDefault(); });
   input.addEventListener("change", add);
   const el = h("span", {}, chips, input, h("datalist", { id: listId }, suggestions.map((s) => h("option", { value: s }))));
   el.read = () => { add(); return chosen.map((t) => ({ labelName: t })); };
@@ -340,7 +353,7 @@ async function incidentPage(number) {
     api("GET", "/incidents/" + number), api("GET", `/incidents/${number}/tasks`), api("GET", `/incidents/${number}/history`),
     api("GET", "/tags"), api("GET", "/owners")]);
   const p = inc.properties;
-  const reload = () => incidentPage(number);
+  const reload = () => paint("incident", () => incidentPage(number));
   const canWrite = document.body.dataset.access === "write";
 
   // The edit form: a PUT of the whole incident, based on the etag read.
@@ -382,6 +395,7 @@ async function incidentPage(number) {
       await api("PUT", "/incidents/" + inc.name, { etag: inc.etag, properties: props });
       toast(`Incident ${number} saved`);
       reload();
+      return true;
     } catch (e) {
       if (e.status === 409) toast(e.message + " — reload to see the change.", true);
       else fieldError(form, e.target, e.message);
@@ -425,13 +439,14 @@ async function incidentPage(number) {
     try {
       await api("PUT", `/incidents/${inc.name}/tasks/${uuid()}`, { properties: { title: f.get("title"), description: f.get("description"), status: "New" } });
       reload();
+      return true;
     } catch (e) { fieldError(addForm, e.target, e.message); }
   });
 
   const timeline = h("ol", { class: "timeline", id: "history" }, hist.value.slice().reverse().map((e) =>
     h("li", { dataset: { change: e.change } }, h("time", {}, fmtTime(e.timeGenerated)),
       h("span", {}, `${e.by} — ${e.change}`, e.taskTitle ? ` “${e.taskTitle}”` : "", e.detail && e.detail !== e.taskTitle ? `: ${e.detail}` : ""))));
-  show(
+  return [
     h("h1", {}, `Incident ${p.incidentNumber}: `, h("span", { id: "incident-title" }, p.title)),
     h("div", { class: "grid" },
       h("div", {},
@@ -449,7 +464,7 @@ async function incidentPage(number) {
           h("dt", {}, "Provider"), h("dd", {}, `${p.providerName} ${p.providerIncidentId}`),
           h("dt", {}, "Name"), h("dd", { class: "muted" }, inc.name))),
         h("h2", {}, "History"),
-        hist.value.length ? timeline : h("p", { class: "muted" }, "No changes yet."))));
+        hist.value.length ? timeline : h("p", { class: "muted" }, "No changes yet.")))];
 }
 
 // ---- create form -------------------------------------------------------------------------
@@ -506,9 +521,10 @@ async function createPage() {
       const inc = await api("PUT", "/incidents/" + uuid(), { properties: props });
       toast(`Incident ${inc.properties.incidentNumber} created`);
       location.hash = "#/incident/" + inc.properties.incidentNumber;
+      return true;
     } catch (e) { fieldError(form, e.target, e.message); }
   });
-  show(h("h1", {}, "New incident"), h("div", { class: "card" }, form));
+  return [h("h1", {}, "New incident"), h("div", { class: "card" }, form)];
 }
 
 // ---- KQL ------------------------------------------------------------------------------
@@ -622,14 +638,14 @@ async function kqlPage() {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); run(); }
     if (e.key === "Tab") { e.preventDefault(); editor.setRangeText("  ", editor.selectionStart, editor.selectionEnd, "end"); }
   });
-  show(h("h1", {}, "KQL"),
+  return [h("h1", {}, "KQL"),
     editor,
     h("div", { class: "toolbar" },
       h("button", { type: "button", id: "run", onclick: run }, "Run (Ctrl+Enter)"),
       h("button", { type: "button", class: "secondary", onclick: () => download("text/csv", "query.csv") }, "Download CSV"),
       h("button", { type: "button", class: "secondary", onclick: () => download("application/vnd.apache.parquet", "query.parquet") }, "Download Parquet"),
       h("span", { class: "muted" }, "End with | render timechart, columnchart, barchart, piechart or areachart to draw a chart.")),
-    out);
+    out];
 }
 
 // ---- dashboard ------------------------------------------------------------------------------
@@ -637,7 +653,7 @@ async function kqlPage() {
 async function dashboardPage() {
   const range = new URLSearchParams(location.hash.split("?")[1] || "").get("TimeRange") || "30d";
   const m = await api("GET", "/metrics?TimeRange=" + encodeURIComponent(range));
-  show(h("h1", {}, "SOC metrics"),
+  return [h("h1", {}, "SOC metrics"),
     h("div", { class: "toolbar" }, h("label", {}, "Incidents created in the last ",
       h("select", { onchange: (e) => (location.hash = "#/dashboard?TimeRange=" + e.target.value) },
         ["1d", "7d", "30d", "90d", "365d"].map((r) => h("option", { value: r, selected: r === range }, r)))),
@@ -648,7 +664,7 @@ async function dashboardPage() {
       h("div", {}, h("strong", {}, r.name)),
       h("div", { class: "muted" }, r.description),
       h("div", { class: "muted" }, "threshold: " + r.threshold),
-      r.message ? h("div", { class: "message" }, r.message) : null))));
+      r.message ? h("div", { class: "message" }, r.message) : null)))];
 }
 
 // ---- start ------------------------------------------------------------------------------------
