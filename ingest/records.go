@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -274,9 +275,20 @@ func expectDelim(dec *json.Decoder, cur *cursor, want json.Delim) error {
 		return cur.syntaxError(dec, err)
 	}
 	if tok != want {
-		return cur.errorAt(dec.InputOffset(), fmt.Errorf("invalid JSON: expected %v, found %v", want, tok))
+		return cur.errorAt(dec.InputOffset(), fmt.Errorf("invalid JSON: expected %v, found %s", want, tokenText(tok)))
 	}
 	return nil
+}
+
+// tokenText shows a JSON token as it reads in the input.
+func tokenText(tok json.Token) string {
+	switch t := tok.(type) {
+	case nil:
+		return "null"
+	case string:
+		return strconv.Quote(t)
+	}
+	return fmt.Sprint(tok)
 }
 
 // expectEnd checks that nothing but white space follows the JSON value.

@@ -58,6 +58,9 @@ func TestScannerSyntaxErrors(t *testing.T) {
 		{JSONArray, "[\n{\"a\":1}\n{\"a\":2}]", `line 3: invalid JSON: expected comma after array element`},
 		{JSONArray, "[{\"a\":1},\n", `line 2: invalid JSON: unexpected end of input`},
 		{JSONArray, "[{\"a\":1}]\n]", `line 2: invalid JSON: invalid character ']' looking for beginning of value`},
+		{JSONArray, "null", `line 1: invalid JSON: expected [, found null`},
+		{JSONArray, `"rows"`, `line 1: invalid JSON: expected [, found "rows"`},
+		{APIResponse, `{"tables":{}}`, `line 1: invalid JSON: expected [, found {`},
 		{APIResponse, `{"rows":[]}`, `no "tables" in the response`},
 		{APIResponse, `{"tables":[]}`, `the response has no tables`},
 	}
