@@ -211,13 +211,11 @@ func (inc *Incident) OpenTasks() int {
 	return n
 }
 
-func (inc *Incident) hasLabel(name string) bool {
-	for _, l := range inc.Labels {
-		if strings.EqualFold(l.Name, name) {
-			return true
-		}
-	}
-	return false
+func (inc *Incident) hasLabel(name string) bool { return hasLabel(inc.Labels, name) }
+
+// hasLabel says whether labels has one named name, ignoring case.
+func hasLabel(labels []Label, name string) bool {
+	return slices.ContainsFunc(labels, func(l Label) bool { return strings.EqualFold(l.Name, name) })
 }
 
 // clone is a deep copy, so a change can be compared with the state before it.

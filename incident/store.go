@@ -34,7 +34,9 @@ type snapshotState struct {
 	timeGenerated time.Time
 }
 
-func scanIncident(rows *sql.Rows) (*snapshotState, error) {
+// scanIncident reads a row of selectColumns, after columns into lead when
+// the query selects more before them.
+func scanIncident(rows *sql.Rows, lead ...any) (*snapshotState, error) {
 	var (
 		inc                                                   Incident
 		number                                                sql.NullInt64
@@ -43,12 +45,12 @@ func scanIncident(rows *sql.Rows) (*snapshotState, error) {
 		created, firstMod, lastMod, closed, firstAct, lastAct sql.NullTime
 		alerts, bookmarks, related, comments, additional      sql.NullString
 	)
-	err := rows.Scan(&number, &inc.Name, &inc.TenantID, &generated, &inc.Title, &inc.Description,
+	err := rows.Scan(append(lead, &number, &inc.Name, &inc.TenantID, &generated, &inc.Title, &inc.Description,
 		&inc.Severity, &inc.Status, &inc.Classification, &inc.ClassificationReason, &inc.ClassificationComment,
 		&owner, &labels, &tasks,
 		&created, &firstMod, &lastMod, &closed, &firstAct, &lastAct,
 		&inc.ModifiedBy, &inc.ProviderName, &inc.ProviderIncidentID, &inc.IncidentURL,
-		&alerts, &bookmarks, &related, &comments, &additional)
+		&alerts, &bookmarks, &related, &comments, &additional)...)
 	if err != nil {
 		return nil, fmt.Errorf("read incident row: %w", err)
 	}

@@ -3,6 +3,7 @@ package incident_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"sync"
@@ -439,6 +440,43 @@ func TestListDefaultsToNewAndActive(t *testing.T) {
 		if got := titles(tc.f); got != tc.want {
 			t.Errorf("List(%+v) = %s, want %s", tc.f, got, tc.want)
 		}
+	}
+}
+
+// TestListPage: choose sees every listed incident in its latest state,
+// newest first, and gets back whole (tasks included) exactly the entries it
+// picked, in its order.
+func TestListPage(t *testing.T) {
+	rec, _ := newRecorder(t)
+	ctx := context.Background()
+	for _, title := range []string{"one", "two", "three"} {
+		mustCreate(t, rec, incident.NewIncident{Title: title})
+	}
+	if _, err := rec.Update(ctx, mei, 2, incident.Change{Title: ptr("two, renamed"), Owner: ptr(jonas)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rec.AddTask(ctx, mei, 1, incident.NewTask{Title: "call the user"}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	page, err := rec.ListPage(ctx, incident.ListFilter{}, func(entries []incident.ListEntry) []incident.ListEntry {
+		for _, e := range entries {
+			upn := ""
+			if e.Owner.UserPrincipalName != nil {
+				upn = *e.Owner.UserPrincipalName
+			}
+			seen = append(seen, fmt.Sprintf("%d %s %s", e.Number, e.Title, upn))
+		}
+		return []incident.ListEntry{entries[2], entries[1]}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "3 three |2 two, renamed " + jonas + "|1 one "; strings.Join(seen, "|") != want {
+		t.Errorf("choose saw %q, want %q", strings.Join(seen, "|"), want)
+	}
+	if len(page) != 2 || page[0].Number != 1 || page[1].Number != 2 || len(page[0].Tasks) != 1 || page[1].Title != "two, renamed" {
+		t.Errorf("page: %+v", page)
 	}
 }
 

@@ -20,7 +20,7 @@ func FuzzFilter(f *testing.F) {
 		f.Add(s)
 	}
 	name := "Mei Lin"
-	inc := &incident.Incident{Number: 1, Status: "New", Severity: "High", Owner: incident.Owner{AssignedTo: &name}}
+	inc := &incident.ListEntry{Number: 1, Status: "New", Severity: "High", Owner: incident.Owner{AssignedTo: &name}}
 	f.Fuzz(func(t *testing.T, text string) {
 		if flt, err := parseFilter(text); err == nil {
 			flt.match(inc)
@@ -28,7 +28,7 @@ func FuzzFilter(f *testing.F) {
 			t.Errorf("error without its parameter: %v", err)
 		}
 		if o, err := parseOrderBy(text); err == nil {
-			o.sort([]*incident.Incident{inc, inc})
+			o.sort([]incident.ListEntry{*inc, *inc})
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -391,22 +392,21 @@ func (s *Server) listIncidents(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	all, err := s.rec.List(r.Context(), filter.narrowing())
+	matched := 0
+	page, err := s.rec.ListPage(r.Context(), filter.narrowing(), func(entries []incident.ListEntry) []incident.ListEntry {
+		entries = slices.DeleteFunc(entries, func(e incident.ListEntry) bool { return !filter.match(&e) })
+		order.sort(entries)
+		matched = len(entries)
+		return entries[min(skip, matched):min(skip+top, matched)]
+	})
 	if err != nil {
 		return err
 	}
-	var matched []*incident.Incident
-	for _, inc := range all {
-		if filter.match(inc) {
-			matched = append(matched, inc)
-		}
-	}
-	order.sort(matched)
 	out := incidentList{Value: []incidentResource{}}
-	for i := skip; i < len(matched) && i < skip+top; i++ {
-		out.Value = append(out.Value, incidentOf(matched[i]))
+	for _, inc := range page {
+		out.Value = append(out.Value, incidentOf(inc))
 	}
-	if skip+top < len(matched) {
+	if skip+top < matched {
 		next := url.Values{}
 		for k, v := range q {
 			next[k] = v

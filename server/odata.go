@@ -32,7 +32,7 @@ type filterTerm struct {
 
 var filterFields = []string{"status", "severity", "owner/assignedTo", "owner/email", "owner/userPrincipalName", "owner/objectId"}
 
-func (f filter) match(inc *incident.Incident) bool {
+func (f filter) match(inc *incident.ListEntry) bool {
 	for _, group := range f {
 		ok := false
 		for _, t := range group {
@@ -48,7 +48,7 @@ func (f filter) match(inc *incident.Incident) bool {
 	return true
 }
 
-func (t filterTerm) match(inc *incident.Incident) bool {
+func (t filterTerm) match(inc *incident.ListEntry) bool {
 	var v *string
 	switch t.field {
 	case "status":
@@ -257,8 +257,8 @@ func severityRank(s string) int {
 func statusRank(s string) int { return slices.Index(incident.Statuses, s) }
 
 // sort orders incidents; ties go by incident number, newest first.
-func (o orderBy) sort(incs []*incident.Incident) {
-	slices.SortStableFunc(incs, func(a, b *incident.Incident) int {
+func (o orderBy) sort(incs []incident.ListEntry) {
+	slices.SortStableFunc(incs, func(a, b incident.ListEntry) int {
 		var c int
 		switch o.field {
 		case "createdTimeUtc":
