@@ -595,10 +595,11 @@ func (r *Recorder) ListPage(ctx context.Context, f ListFilter, choose func([]Lis
 	return out, err
 }
 
-// latestRowIDs are the rowids of the latest snapshot of every incident, in
-// latestRows' order (TimeGenerated, then LastModifiedTime, nulls first). A
-// list reads its rows by these ids: picking them from the narrow key
-// columns is several times faster than sorting whole rows by incident.
+// latestRowIDs are the rowids of the latest snapshot of every incident, the
+// row latestRows picks (the greatest TimeGenerated, then LastModifiedTime;
+// a null is lowest). A list reads its rows by these ids: picking them from
+// the narrow key columns is several times faster than latestRows' window
+// over whole rows.
 const latestRowIDs = `(SELECT arg_max(rowid, struct_pack(
 	  t_set := "TimeGenerated" IS NOT NULL, t := "TimeGenerated",
 	  m_set := "LastModifiedTime" IS NOT NULL, m := "LastModifiedTime"))
