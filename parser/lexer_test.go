@@ -1,12 +1,10 @@
 package parser
 
 import (
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/alecthomas/participle/v2/lexer"
-	"github.com/rogpeppe/go-internal/txtar"
 )
 
 // regexpLexer is the specification of the hand-written lexer: the same
@@ -94,17 +92,8 @@ func TestLexerMatchesRules(t *testing.T) {
 	for _, c := range lexerCases {
 		sameTokens(t, c)
 	}
-	files, _ := filepath.Glob("../testdata/queries/*/*.txtar")
-	for _, file := range files {
-		ar, err := txtar.ParseFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, f := range ar.Files {
-			if f.Name == "query.kql" {
-				sameTokens(t, string(f.Data))
-			}
-		}
+	for _, q := range goldenQueries(t) {
+		sameTokens(t, q)
 	}
 }
 
