@@ -353,7 +353,9 @@ async function incidentPage(number) {
     api("GET", "/incidents/" + number), api("GET", `/incidents/${number}/tasks`), api("GET", `/incidents/${number}/history`),
     api("GET", "/tags"), api("GET", "/owners")]);
   const p = inc.properties;
-  const reload = () => paint("incident", () => incidentPage(number));
+  // After a change the page shows the incident again, unless the user has
+  // moved on meanwhile: the route follows the address, not this page.
+  const reload = route;
   const canWrite = document.body.dataset.access === "write";
 
   // The edit form: a PUT of the whole incident, based on the etag read.
