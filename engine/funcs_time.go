@@ -16,6 +16,11 @@ import (
 // ticksSQL is a datetime as ticks since 0001-01-01.
 func ticksSQL(dt string) string { return "(epoch_ns(" + dt + ") // 100 + " + ticksAtUnixEpoch + ")" }
 
+// unixTicksSQL is a datetime as ticks since 1970. Differences of datetimes
+// are taken in ticks: in nanoseconds, two datetimes of socq's range
+// (1678-2261) can be further apart than a BIGINT holds.
+func unixTicksSQL(dt string) string { return "(epoch_ns(" + dt + ") // 100)" }
+
 // fromTicksSQL is the datetime of ticks since 0001-01-01.
 func fromTicksSQL(ticks string) string {
 	return "make_timestamp_ns((" + ticks + " - " + ticksAtUnixEpoch + ") * 100)"
@@ -432,8 +437,9 @@ func binAt(_ *compiler, call *parser.Call, args []texpr) (texpr, error) {
 	}
 	switch {
 	case x.t == DateTime && size.t == Timespan && fixed.t == DateTime:
-		return texpr{sql: reuse([]string{"epoch_ns(" + x.sql + ")", size.sql + " * 100", "epoch_ns(" + fixed.sql + ")"}, func(v []string) string {
-			return "make_timestamp_ns(" + v[2] + " + CAST(floor((" + v[0] + " - " + v[2] + ") / " + v[1] + ") AS BIGINT) * " + v[1] + ")"
+		// A bin outside socq's datetime range is null.
+		return texpr{sql: reuse([]string{unixTicksSQL(x.sql), size.sql, unixTicksSQL(fixed.sql)}, func(v []string) string {
+			return "try(make_timestamp_ns((" + v[2] + " + CAST(floor((" + v[0] + " - " + v[2] + ") / " + v[1] + ") AS BIGINT) * " + v[1] + ") * 100))"
 		}), t: DateTime}, nil
 	case x.t == Timespan && size.t == Timespan && fixed.t == Timespan:
 		return texpr{sql: reuse([]string{x.sql, size.sql, fixed.sql}, func(v []string) string {

@@ -90,14 +90,14 @@ func (c *compiler) makeSeries(op *parser.MakeSeries, in *scope) (*scope, error) 
 
 	// Stage 1: the bins. Stage 2: the aggregates per group and bin. Stage 3:
 	// every group crossed with every bin, folded into arrays in bin order.
-	bins := c.addCTE(fmt.Sprintf("SELECT make_timestamp_ns(epoch_ns(%s) + i * %s * 100) AS b\nFROM range(0, greatest(CAST(ceil((epoch_ns(%s) - epoch_ns(%s)) / 100 / %s) AS BIGINT), 0)) AS t(i)",
-		from, step.sql, to, from, step.sql))
+	bins := c.addCTE(fmt.Sprintf("SELECT make_timestamp_ns((%s + i * %s) * 100) AS b\nFROM range(0, greatest(CAST(ceil((%s - %s) / %s) AS BIGINT), 0)) AS t(i)",
+		unixTicksSQL(from), step.sql, unixTicksSQL(to), unixTicksSQL(from), step.sql))
 	var sel, groupBy []string
 	for i, k := range keys {
 		sel = append(sel, k.sql+" AS k"+fmt.Sprint(i))
 		groupBy = append(groupBy, fmt.Sprint(i+1))
 	}
-	binOf := "make_timestamp_ns(epoch_ns(" + from + ") + (epoch_ns(" + axis.sql + ") - epoch_ns(" + from + ")) // 100 // " + step.sql + " * " + step.sql + " * 100)"
+	binOf := "make_timestamp_ns((" + unixTicksSQL(from) + " + (" + unixTicksSQL(axis.sql) + " - " + unixTicksSQL(from) + ") // " + step.sql + " * " + step.sql + ") * 100)"
 	sel = append(sel, binOf+" AS b")
 	groupBy = append(groupBy, fmt.Sprint(len(keys)+1))
 	for i, a := range aggs {

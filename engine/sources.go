@@ -131,8 +131,8 @@ func (c *compiler) rangeSource(r *parser.Range) (*scope, error) {
 	switch {
 	case from.t == DateTime && to.t == DateTime && step.t == Timespan:
 		t = DateTime
-		value = "make_timestamp_ns(epoch_ns(" + from.sql + ") + i * " + step.sql + " * 100)"
-		count = "(epoch_ns(" + to.sql + ") - epoch_ns(" + from.sql + ")) // 100 // " + step.sql + " + 1"
+		value = "make_timestamp_ns((" + unixTicksSQL(from.sql) + " + i * " + step.sql + ") * 100)"
+		count = "(" + unixTicksSQL(to.sql) + " - " + unixTicksSQL(from.sql) + ") // " + step.sql + " + 1"
 	case from.t.numeric() && to.t.numeric() && step.t.numeric():
 		t = Long
 		if from.t == Real || to.t == Real || step.t == Real {
