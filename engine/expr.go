@@ -254,10 +254,7 @@ func arithmetic(e *parser.Binary, l, r texpr) (texpr, error) {
 		}
 		return texpr{sql: "(" + ls + " " + op + " " + rs + ")", t: t}, nil
 	case l.t == DateTime && r.t == DateTime && op == "-":
-		// A difference longer than a result's timespan holds (292 years) is null.
-		return texpr{sql: reuse([]string{"(" + unixTicksSQL(l.sql) + " - " + unixTicksSQL(r.sql) + ")"}, func(v []string) string {
-			return fmt.Sprintf("CASE WHEN abs(%s) <= %d THEN %s END", v[0], int64(math.MaxInt64/100), v[0])
-		}), t: Timespan}, nil
+		return texpr{sql: "(" + unixTicksSQL(l.sql) + " - " + unixTicksSQL(r.sql) + ")", t: Timespan}, nil
 	case l.t == DateTime && r.t == Timespan && (op == "+" || op == "-"):
 		return addTicks(l.sql, op, r.sql), nil
 	case l.t == Timespan && r.t == DateTime && op == "+":

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 )
@@ -132,6 +133,11 @@ func normalize(v any, t Type) any {
 	case Timespan:
 		switch n := v.(type) {
 		case int64:
+			// A Go duration holds ±292 years: a longer timespan (the
+			// difference of two far-apart datetimes) is null, not wrapped.
+			if n > math.MaxInt64/100 || n < math.MinInt64/100 {
+				return nil
+			}
 			return time.Duration(n) * 100
 		case int32:
 			return time.Duration(n) * 100
