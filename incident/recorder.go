@@ -596,10 +596,10 @@ func (r *Recorder) ListPage(ctx context.Context, f ListFilter, choose func([]Lis
 }
 
 // latestRowIDs are the rowids of the latest snapshot of every incident, the
-// row latestRows picks (the greatest TimeGenerated, then LastModifiedTime;
+// row loadIncident reads (the greatest TimeGenerated, then LastModifiedTime;
 // a null is lowest). A list reads its rows by these ids: picking them from
-// the narrow key columns is several times faster than latestRows' window
-// over whole rows.
+// the narrow key columns is several times faster than a window over whole
+// rows.
 const latestRowIDs = `(SELECT arg_max(rowid, struct_pack(
 	  t_set := "TimeGenerated" IS NOT NULL, t := "TimeGenerated",
 	  m_set := "LastModifiedTime" IS NOT NULL, m := "LastModifiedTime"))

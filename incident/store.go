@@ -25,9 +25,6 @@ const selectColumns = `"IncidentNumber", "IncidentName", "TenantId", "TimeGenera
   CAST("AlertIds" AS VARCHAR), CAST("BookmarkIds" AS VARCHAR), CAST("RelatedAnalyticRuleIds" AS VARCHAR),
   CAST("Comments" AS VARCHAR), CAST("AdditionalData" AS VARCHAR)`
 
-// latestRows is the latest row of every incident.
-const latestRows = `(SELECT * FROM "SecurityIncident" QUALIFY row_number() OVER (PARTITION BY "IncidentNumber" ORDER BY "TimeGenerated" DESC, "LastModifiedTime" DESC NULLS LAST) = 1)`
-
 // snapshotState is the incident as a row holds it, with the row's time.
 type snapshotState struct {
 	inc           *Incident
