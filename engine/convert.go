@@ -143,7 +143,7 @@ func toLongSQL(x texpr) string {
 	case String:
 		return stringToLongSQL(s)
 	case DateTime: // ticks since 0001-01-01
-		return "(epoch_ns(" + s + ") // 100 + 621355968000000000)"
+		return ticksSQL(s)
 	case Timespan: // ticks
 		return s
 	case Dynamic:

@@ -241,7 +241,7 @@ const ticksAtUnixEpoch = "621355968000000000"
 // Mondays (0001-01-01 was one), as in Kusto.
 // binDateTime floors a datetime to a multiple of span ticks since 0001-01-01.
 func binDateTime(datetime, span string) string {
-	ticks := "(epoch_ns(" + datetime + ") // 100 + " + ticksAtUnixEpoch + ")"
+	ticks := ticksSQL(datetime)
 	return "make_timestamp_ns((" + ticks + " // " + span + " * " + span + " - " + ticksAtUnixEpoch + ") * 100)"
 }
 
