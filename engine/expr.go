@@ -274,9 +274,11 @@ func arithmetic(e *parser.Binary, l, r texpr) (texpr, error) {
 	return bad()
 }
 
-// addTicks is datetime ± timespan, exact to the tick.
+// addTicks is datetime ± timespan, exact to the tick. The sum is taken in
+// ticks: in nanoseconds a timespan (the difference of two far-apart
+// datetimes) may not fit a BIGINT.
 func addTicks(datetime, op, ticks string) texpr {
-	return texpr{sql: "make_timestamp_ns(epoch_ns(" + datetime + ") " + op + " " + ticks + " * 100)", t: DateTime}
+	return texpr{sql: "make_timestamp_ns((" + unixTicksSQL(datetime) + " " + op + " (" + ticks + ")) * 100)", t: DateTime}
 }
 
 // comparable brings both sides of a comparison to one type. A dynamic side
