@@ -337,6 +337,26 @@ func (p *exprParser) access() (*gAccess, error) {
 	return &gAccess{Index: x, EndPos: p.endOffset()}, nil
 }
 
+// keywordParens reads "KEYWORD ( … )" with read between the parentheses.
+// When that fails it leaves the tokens where they were and remembers the
+// error, so that the caller can read the text another way (as a call).
+func (p *exprParser) keywordParens(read func() error) bool {
+	cp := p.lex.MakeCheckpoint()
+	p.lex.Next()
+	p.lex.Next()
+	err := read()
+	if err == nil && p.peekValue() != ")" {
+		err = p.unexpected("')'")
+	}
+	if err == nil {
+		p.lex.Next()
+		return true
+	}
+	p.remember(err)
+	p.lex.LoadCheckpoint(cp)
+	return false
+}
+
 // primaryInto reads a primary into g; a name (alone or a function's) is
 // read into name.
 func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
@@ -346,42 +366,26 @@ func (p *exprParser) primaryInto(g *gPrimary, name *gIdent) error {
 	case tok.EOF():
 		return p.unexpected("expression")
 	case tok.Value == "dynamic" && p.peek2Value() == "(":
-		cp := p.lex.MakeCheckpoint()
-		p.lex.Next()
-		p.lex.Next()
-		d, err := p.dynamic()
-		if err == nil && p.peekValue() != ")" {
-			err = p.unexpected("')'")
-		}
-		if err == nil {
-			p.lex.Next()
+		var d *gDynamic
+		if p.keywordParens(func() (err error) { d, err = p.dynamic(); return err }) {
 			g.Dynamic = d
 			g.EndPos = p.endOffset()
 			return nil
 		}
-		p.remember(err)
-		p.lex.LoadCheckpoint(cp) // read as a call: dynamic(expr)
+		// Read as a call: dynamic(expr).
 	case tok.Value == "true" || tok.Value == "false":
 		p.lex.Next()
 		g.Bool = tok.Value
 		g.EndPos = p.endOffset()
 		return nil
 	case tok.Value == "toscalar" && p.peek2Value() == "(":
-		cp := p.lex.MakeCheckpoint()
-		p.lex.Next()
-		p.lex.Next()
-		pipe, err := p.toscalarPipeline()
-		if err == nil && p.peekValue() != ")" {
-			err = p.unexpected("')'")
-		}
-		if err == nil {
-			p.lex.Next()
+		var pipe *gPipeline
+		if p.keywordParens(func() (err error) { pipe, err = p.toscalarPipeline(); return err }) {
 			g.ToScalar = pipe
 			g.EndPos = p.endOffset()
 			return nil
 		}
-		p.remember(err)
-		p.lex.LoadCheckpoint(cp) // read as a call: toscalar(expr)
+		// Read as a call: toscalar(expr).
 	case tok.Value == "*":
 		p.lex.Next()
 		g.Star = true
