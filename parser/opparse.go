@@ -17,49 +17,42 @@ func (p *exprParser) moreOperator(o *gOperator, keyword string) bool {
 	p.lex.Next()
 	switch keyword {
 	case "mv-expand", "mvexpand":
-		o.MvExpand = p.mvExpand(keyword)
-		return o.MvExpand != nil
+		return found(&o.MvExpand, p.mvExpand(keyword))
 	case "join", "lookup":
-		o.Join = p.join(keyword)
-		return o.Join != nil
+		return found(&o.Join, p.join(keyword))
 	case "project-away", "project-keep", "project-reorder":
-		o.Names = p.names(keyword)
-		return o.Names != nil
+		return found(&o.Names, p.names(keyword))
 	case "project-rename":
-		o.Rename = p.rename()
-		return o.Rename != nil
+		return found(&o.Rename, p.rename())
 	case "evaluate":
-		o.Evaluate = p.evaluate()
-		return o.Evaluate != nil
+		return found(&o.Evaluate, p.evaluate())
 	case "distinct":
-		o.Distinct = p.distinct()
-		return o.Distinct != nil
+		return found(&o.Distinct, p.distinct())
 	case "top":
-		o.Top = p.top()
-		return o.Top != nil
+		return found(&o.Top, p.top())
 	case "serialize":
-		o.Serialize = p.serialize()
-		return o.Serialize != nil
+		return found(&o.Serialize, p.serialize())
 	case "render":
-		o.Render = p.render()
-		return o.Render != nil
+		return found(&o.Render, p.render())
 	case "as":
-		o.As = p.as()
-		return o.As != nil
+		return found(&o.As, p.as())
 	case "union":
-		o.Union = p.union()
-		return o.Union != nil
+		return found(&o.Union, p.union())
 	case "mv-apply":
-		o.MvApply = p.mvApply()
-		return o.MvApply != nil
+		return found(&o.MvApply, p.mvApply())
 	case "parse":
-		o.ParseOp = p.parseOp()
-		return o.ParseOp != nil
+		return found(&o.ParseOp, p.parseOp())
 	case "make-series":
-		o.Series = p.makeSeries()
-		return o.Series != nil
+		return found(&o.Series, p.makeSeries())
 	}
 	return false
+}
+
+// found sets *field to what a reader returned and says whether it read
+// anything.
+func found[T any](field **T, v *T) bool {
+	*field = v
+	return v != nil
 }
 
 // accept consumes the next token if its value is v.
@@ -149,17 +142,17 @@ func (p *exprParser) specialSource() *gSpecialSource {
 		}
 	case tok.Value == "datatable":
 		p.lex.Next()
-		if s.Datatable = p.datatable(); s.Datatable == nil {
+		if !found(&s.Datatable, p.datatable()) {
 			return nil
 		}
 	case tok.Value == "range":
 		p.lex.Next()
-		if s.Range = p.rangeSource(); s.Range == nil {
+		if !found(&s.Range, p.rangeSource()) {
 			return nil
 		}
 	case tok.Value == "union":
 		p.lex.Next()
-		if s.Union = p.union(); s.Union == nil {
+		if !found(&s.Union, p.union()) {
 			return nil
 		}
 	case tok.Value == "(":
